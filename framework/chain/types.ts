@@ -1,0 +1,164 @@
+import type { Keypair } from '../wallet/keypair.ts';
+
+/**
+ * The chain as the framework sees it, shaped after subtensor (pallet SubtensorModule): storage-backed
+ * reads and signed extrinsics. Implemented by LocalChain (in-process), the localnet HTTP/WS client,
+ * and later a real-subtensor adapter on @polkadot/api — so every method is async and every write is
+ * signed by the key subtensor would require (coldkey or hotkey, as noted).
+ */
+
+export type Ss58 = string;
+
+export interface BlockInfo {
+  number: number;
+  /** 0x-prefixed 32-byte hash (randomness source for seeded tasks). */
+  hash: string;
+  /** Unix ms when the block was produced. */
+  timestamp: number;
+}
+
+/** subtensor `AxonInfo` (ip as a dotted/colon string here; u128 on chain). */
+export interface AxonInfo {
+  block: number;
+  version: number;
+  ip: string;
+  port: number;
+  ipType: 4 | 6;
+  protocol: number;
+  placeholder1: number;
+  placeholder2: number;
+}
+
+/** Subnet hyperparameters, subtensor storage names in camelCase. */
+export interface SubnetHyperparameters {
+  tempo: number;
+  kappa: number;
+  rho: number;
+  immunityPeriod: number;
+  minAllowedWeights: number;
+  maxWeightsLimit: number;
+  weightsSetRateLimit: number;
+  weightsVersionKey: bigint;
+  activityCutoff: number;
+  maxAllowedValidators: number;
+  maxAllowedUids: number;
+  bondsMovingAverage: bigint;
+  bondsPenalty: number;
+  bondsResetOn: boolean;
+  commitRevealWeightsEnabled: boolean;
+  revealPeriodEpochs: number;
+  liquidAlphaOn: boolean;
+  alphaLow: number;
+  alphaHigh: number;
+  alphaSigmoidSteepness: number;
+  yuma3On: boolean;
+  servingRateLimit: number;
+  /** Current burn cost of registration, RAO. */
+  burn: bigint;
+  minBurn: bigint;
+  maxBurn: bigint;
+}
+
+/** A snapshot of one subnet's neurons, indexed by uid (subtensor `Metagraph` runtime API, mechanism 0). */
+export interface Metagraph {
+  netuid: number;
+  block: number;
+  n: number;
+  ownerHotkey: Ss58 | null;
+  hotkeys: Ss58[];
+  coldkeys: Ss58[];
+  /** Stake weight per uid, RAO (alpha + tao_weight·tao on the real chain). */
+  stake: bigint[];
+  validatorPermit: boolean[];
+  active: boolean[];
+  lastUpdate: number[];
+  blockAtRegistration: number[];
+  axons: Array<AxonInfo | null>;
+  /** u16 proportions as stored. */
+  incentive: number[];
+  dividends: number[];
+  consensus: number[];
+  validatorTrust: number[];
+  /** RAO per uid from the last epoch. */
+  emission: bigint[];
+}
+
+export interface ServeAxonParams {
+  version: number;
+  ip: string;
+  port: number;
+  ipType: 4 | 6;
+  protocol: number;
+}
+
+/** A v2 commit as stored in `WeightCommits`. */
+export interface WeightCommit {
+  hash: string;
+  commitEpoch: number;
+  commitBlock: number;
+}
+
+export type Unsubscribe = () => void;
+
+export interface Chain {
+  readonly kind: 'local' | 'localnet' | 'subtensor';
+  getBlock(): Promise<BlockInfo>;
+  /** Called once per new block, in order. */
+  subscribeBlocks(onBlock: (block: BlockInfo) => void): Unsubscribe;
+
+  getBalance(coldkey: Ss58): Promise<bigint>;
+  subnetExists(netuid: number): Promise<boolean>;
+  getHyperparameters(netuid: number): Promise<SubnetHyperparameters>;
+  getMetagraph(netuid: number): Promise<Metagraph>;
+  getUid(netuid: number, hotkey: Ss58): Promise<number | null>;
+  /** `SubnetEpochIndex`: number of epochs run so far (commit-reveal timing). */
+  getEpochIndex(netuid: number): Promise<number>;
+  getWeightCommits(netuid: number, hotkey: Ss58): Promise<WeightCommit[]>;
+  /** Stored weight rows for a uid, `[[uid, u16], …]`. */
+  getWeights(netuid: number, uid: number): Promise<Array<[number, number]>>;
+
+  /** Signed by the coldkey; returns the new netuid. */
+  registerNetwork(coldkey: Keypair, ownerHotkey: Ss58): Promise<number>;
+  /** `burned_register`, signed by the coldkey; returns the uid. */
+  burnedRegister(coldkey: Keypair, netuid: number, hotkey: Ss58): Promise<number>;
+  /** `serve_axon`, signed by the hotkey. */
+  serveAxon(hotkey: Keypair, netuid: number, axon: ServeAxonParams): Promise<void>;
+  /** `add_stake`, signed by the coldkey, amount in RAO. */
+  addStake(coldkey: Keypair, hotkey: Ss58, netuid: number, amount: bigint): Promise<void>;
+  removeStake(coldkey: Keypair, hotkey: Ss58, netuid: number, amount: bigint): Promise<void>;
+  /** `set_weights`, signed by the hotkey; values are u16 as emitted by convertWeightsAndUidsForEmit. */
+  setWeights(hotkey: Keypair, netuid: number, uids: number[], values: number[], versionKey: bigint): Promise<void>;
+  /** `commit_weights` (commit-reveal v2), signed by the hotkey. */
+  commitWeights(hotkey: Keypair, netuid: number, commitHash: string): Promise<void>;
+  /** `reveal_weights`, signed by the hotkey. */
+  revealWeights(
+    hotkey: Keypair,
+    netuid: number,
+    uids: number[],
+    values: number[],
+    salt: number[],
+    versionKey: bigint,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Extra calls only a development chain offers (LocalChain and the localnet server). */
+export interface DevChain extends Chain {
+  /** Credit free balance to a coldkey (dev faucet), RAO. */
+  faucet(coldkey: Ss58, amount: bigint): Promise<void>;
+  /** Owner-only (sudo on localnet): set hyperparameters of a subnet. */
+  setHyperparameters(owner: Keypair, netuid: number, params: Partial<SubnetHyperparameters>): Promise<void>;
+}
+
+/**
+ * A failed extrinsic. `code` is subtensor's error name (e.g. `SettingWeightsTooFast`,
+ * `HotKeyNotRegisteredInSubNet`, `NotEnoughBalanceToStake`) so callers can branch on it.
+ */
+export class ChainError extends Error {
+  readonly code: string;
+  constructor(code: string, message?: string) {
+    super(message ? `${code}: ${message}` : code);
+    this.name = 'ChainError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,9 @@
+import { Command } from 'commander';
+import { runCli } from './program.ts';
+
+// Each concept contributes its own subcommands; add one import and one call per concept.
+const program = new Command('subnet')
+  .description('TypeScript framework for Bittensor-style subnets')
+  .showHelpAfterError('(run with --help for usage)');
+
+await runCli(program, process.argv);

@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { ZodError } from 'zod';
+import { isUserError } from '../errors.ts';
+
+/** Format a zod error as one line naming the offending field. */
+export function describeZodError(err: ZodError, source = 'input'): string {
+  const issue = err.issues[0];
+  if (!issue) return `invalid ${source}`;
+  const path = issue.path.length ? issue.path.join('.') : '(root)';
+  return `invalid ${source}: ${path}: ${issue.message}`;
+}
+
+/**
+ * Run a CLI action with the project's error policy: user mistakes (UserError, zod validation) print one
+ * line to stderr and exit with code 2; anything else is a bug and prints the stack, exit 1.
+ */
+export async function runCli(program: Command, argv: string[]): Promise<void> {
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    process.exitCode = exitCodeFor(e);
+  }
+}
+
+function exitCodeFor(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // commander already printed its message (unknown option, missing argument, --help)
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    return 2;
+  }
+  if (isUserError(e)) {
+    process.stderr.write(`error: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    return e.exitCode;
+  }
+  if (e instanceof ZodError) {
+    process.stderr.write(`error: ${describeZodError(e)}\n`);
+    return 2;
+  }
+  process.stderr.write(`internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return 1;
+}

@@ -1,0 +1,18 @@
+/**
+ * A mistake by the user (bad flag, missing file, wrong password). The CLI prints its message as one
+ * line, plus the optional hint, and exits with `exitCode` (2 by default) — never a stack trace.
+ */
+export class UserError extends Error {
+  readonly exitCode: number;
+  readonly hint?: string;
+  constructor(message: string, options: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'UserError';
+    this.exitCode = options.exitCode ?? 2;
+    this.hint = options.hint;
+  }
+}
+
+export function isUserError(e: unknown): e is UserError {
+  return e instanceof UserError;
+}

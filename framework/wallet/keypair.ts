@@ -1,0 +1,116 @@
+import { sr25519KeypairFromSeed, sr25519Sign, sr25519Verify, waitReady } from '@polkadot/wasm-crypto';
+import { hexToU8a, u8aToHex, stringToU8a, u8aConcat, u8aEq } from '@polkadot/util';
+import {
+  decodeAddress,
+  encodeAddress,
+  keyExtractSuri,
+  keyFromPath,
+  mnemonicToMiniSecret,
+  mnemonicValidate,
+} from '@polkadot/util-crypto';
+import { UserError } from '../errors.ts';
+
+/** SS58 prefix used by Bittensor (generic substrate). */
+export const SS58_FORMAT = 42;
+const DEV_PHRASE = 'bottom drive obey lake curtain smoke basket hold race lonely fit walk';
+
+/** An sr25519 key pair. `secretKey` is the 64-byte schnorrkel secret (key ‖ nonce), as in btwallet's `privateKey`. */
+export interface Keypair {
+  readonly publicKey: Uint8Array;
+  readonly secretKey: Uint8Array;
+  readonly ss58Address: string;
+  /** 32-byte mini secret when known (btwallet `secretSeed`). */
+  readonly seed?: Uint8Array;
+  /** Mnemonic when known (btwallet `secretPhrase`). */
+  readonly mnemonic?: string;
+}
+
+let ready: Promise<void> | undefined;
+/** Initialise the sr25519 WASM backend once; every async entry point that signs or verifies awaits this. */
+export function cryptoReady(): Promise<void> {
+  ready ??= waitReady().then((ok) => {
+    if (!ok) throw new Error('sr25519 WASM backend failed to initialise');
+  });
+  return ready;
+}
+
+function fromPair(pair: Uint8Array, extra: { seed?: Uint8Array; mnemonic?: string }): Keypair {
+  // wasm-crypto returns secret (64) ‖ public (32)
+  const secretKey = pair.slice(0, 64);
+  const publicKey = pair.slice(64, 96);
+  return { publicKey, secretKey, ss58Address: encodeAddress(publicKey, SS58_FORMAT), ...extra };
+}
+
+/** Key pair from a 32-byte mini secret (btwallet `secretSeed`). Requires `await cryptoReady()`. */
+export function keypairFromSeed(seed: Uint8Array | string): Keypair {
+  const bytes = typeof seed === 'string' ? hexToU8a(seed) : seed;
+  if (bytes.length !== 32) throw new UserError(`seed must be 32 bytes, got ${bytes.length}`);
+  return fromPair(sr25519KeypairFromSeed(bytes), { seed: bytes });
+}
+
+/** Key pair from a BIP39 mnemonic, derived like substrate/btwallet (mini secret via substrate-bip39). */
+export function keypairFromMnemonic(mnemonic: string): Keypair {
+  const phrase = mnemonic.trim().split(/\s+/).join(' ');
+  if (!mnemonicValidate(phrase)) throw new UserError('invalid mnemonic: checksum or word list mismatch');
+  const seed = mnemonicToMiniSecret(phrase);
+  return { ...fromPair(sr25519KeypairFromSeed(seed), { seed }), mnemonic: phrase };
+}
+
+/**
+ * Key pair from a substrate URI such as `//Alice` or `<mnemonic>//hard/soft`.
+ * Used for dev keys on the local network and in tests.
+ */
+export function keypairFromUri(uri: string): Keypair {
+  const full = uri.startsWith('//') ? `${DEV_PHRASE}${uri}` : uri;
+  const { phrase, path } = keyExtractSuri(full);
+  const seed = mnemonicToMiniSecret(phrase);
+  const root = fromPair(sr25519KeypairFromSeed(seed), { seed });
+  if (path.length === 0) return { ...root, mnemonic: phrase };
+  const derived = keyFromPath({ publicKey: root.publicKey, secretKey: root.secretKey }, path, 'sr25519');
+  return { publicKey: derived.publicKey, secretKey: derived.secretKey, ss58Address: encodeAddress(derived.publicKey, SS58_FORMAT) };
+}
+
+/** Sign bytes or a UTF-8 string. Returns the 64-byte signature. */
+export function sign(pair: Keypair, message: Uint8Array | string): Uint8Array {
+  const msg = typeof message === 'string' ? stringToU8a(message) : message;
+  return sr25519Sign(pair.publicKey, pair.secretKey, msg);
+}
+
+const BYTES_OPEN = stringToU8a('<Bytes>');
+const BYTES_CLOSE = stringToU8a('</Bytes>');
+
+/**
+ * Verify an sr25519 signature. Like btwallet, also accepts a signature over the message wrapped
+ * in `<Bytes>…</Bytes>` (what polkadot.js extensions sign). Never throws on malformed input.
+ */
+export function verify(message: Uint8Array | string, signature: Uint8Array | string, signer: Uint8Array | string): boolean {
+  try {
+    const msg = typeof message === 'string' ? stringToU8a(message) : message;
+    const sig = typeof signature === 'string' ? hexToU8a(signature) : signature;
+    const pub = typeof signer === 'string' ? (signer.startsWith('0x') ? hexToU8a(signer) : decodeAddress(signer)) : signer;
+    if (sig.length !== 64 || pub.length !== 32) return false;
+    if (sr25519Verify(sig, msg, pub)) return true;
+    return sr25519Verify(sig, u8aConcat(BYTES_OPEN, msg, BYTES_CLOSE), pub);
+  } catch {
+    return false;
+  }
+}
+
+/** Decode an SS58 address to its 32-byte public key; throws UserError on a malformed address. */
+export function ss58Decode(address: string): Uint8Array {
+  try {
+    return decodeAddress(address);
+  } catch (e) {
+    throw new UserError(`invalid SS58 address '${address}': ${(e as Error).message}`);
+  }
+}
+
+export function ss58Encode(publicKey: Uint8Array): string {
+  return encodeAddress(publicKey, SS58_FORMAT);
+}
+
+export function samePublicKey(a: Uint8Array, b: Uint8Array): boolean {
+  return u8aEq(a, b);
+}
+
+export { u8aToHex, hexToU8a };

@@ -1,0 +1,26 @@
+/**
+ * `npm run bench [-- suite …]`: runs the benchmark suites in one process, one after another, and
+ * prints each suite's table. Ratios are computed within a run (ours vs a baseline on this machine),
+ * because absolute timings on shared hardware are noisy.
+ */
+interface Suite {
+  name: string;
+  description: string;
+  load: () => Promise<{ run: () => Promise<void> }>;
+}
+
+// Each suite module exports `run()`; register new suites here.
+const suites: Suite[] = [];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
+if (unknown.length > 0) {
+  process.stderr.write(`error: unknown bench suite(s): ${unknown.join(', ')}\nhint: available: ${suites.map((s) => s.name).join(', ')}\n`);
+  process.exit(2);
+}
+for (const suite of suites) {
+  if (wanted.length > 0 && !wanted.includes(suite.name)) continue;
+  process.stdout.write(`\n=== ${suite.name}: ${suite.description} ===\n`);
+  const mod = await suite.load();
+  await mod.run();
+}
