@@ -1,0 +1,38 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Per-axon Prometheus metrics. Route labels are bounded to attached synapses (+ 'other'). */
+export interface AxonMetrics {
+  registry: Registry;
+  requests: Counter<'route' | 'status' | 'caller_class'>;
+  latency: Histogram<'route' | 'status'>;
+  verifyFailures: Counter<'reason'>;
+  queueDepth: Gauge;
+  inflight: Gauge;
+}
+
+export function createAxonMetrics(registry: Registry = new Registry()): AxonMetrics {
+  return {
+    registry,
+    requests: new Counter({
+      name: 'axon_requests_total',
+      help: 'Requests answered, by route, HTTP status and caller class (validator/registered/unknown)',
+      labelNames: ['route', 'status', 'caller_class'] as const,
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'axon_request_duration_seconds',
+      help: 'Time from request arrival to the response being sent',
+      labelNames: ['route', 'status'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 12, 30],
+      registers: [registry],
+    }),
+    verifyFailures: new Counter({
+      name: 'axon_verification_failures_total',
+      help: 'Requests rejected by verification, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({ name: 'axon_queue_depth', help: 'Requests waiting for an admission slot', registers: [registry] }),
+    inflight: new Gauge({ name: 'axon_handlers_running', help: 'Handlers currently running', registers: [registry] }),
+  };
+}
