@@ -30,6 +30,8 @@ export interface NonceStoreOptions {
   nowNs?: () => bigint;
 }
 
+import { Lru } from './lru.ts';
+
 const NS_PER_MS = 1_000_000n;
 
 function defaultNowNs(): bigint {
@@ -39,7 +41,7 @@ function defaultNowNs(): bigint {
 const wallAnchor = BigInt(Date.now()) * NS_PER_MS - process.hrtime.bigint();
 
 export class NonceStore {
-  private readonly last = new Map<string, bigint>();
+  private readonly last = new Lru<bigint>();
   private readonly capacity: number;
   private readonly maxFutureNs: bigint;
   private readonly retentionNs: bigint;
@@ -82,7 +84,6 @@ export class NonceStore {
 
   /** Record an accepted nonce (after the signature verified). Call `check` first in the same tick. */
   commit(key: string, nonce: bigint): void {
-    this.last.delete(key); // re-insert so Map order is least-recently-updated first
     this.last.set(key, nonce);
     if (this.last.size > this.capacity) this.evictOldest();
     if (++this.opsSinceSweep >= 1024) this.sweep();
@@ -99,17 +100,13 @@ export class NonceStore {
   sweep(): void {
     this.opsSinceSweep = 0;
     const cutoff = this.nowNs() - this.retentionNs;
-    for (const [key, nonce] of this.last) {
-      if (nonce > cutoff) break;
-      this.last.delete(key);
-    }
+    for (let o = this.last.oldest(); o !== undefined && o.value <= cutoff; o = this.last.oldest()) this.last.shift();
   }
 
   private evictOldest(): void {
-    const first = this.last.entries().next();
-    if (first.done) return;
-    const [key, nonce] = first.value;
-    this.last.delete(key);
+    const first = this.last.shift();
+    if (first === undefined) return;
+    const nonce = first.value;
     if (nonce > this.floor && nonce > this.nowNs() - this.retentionNs) this.floor = nonce;
   }
 }

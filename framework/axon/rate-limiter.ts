@@ -3,6 +3,8 @@
  * bucket, so idle keys are forgotten; past `capacity` keys the least recently used bucket is dropped
  * (which can only make the limiter more lenient for that key, never block anyone wrongly).
  */
+import { Lru } from './lru.ts';
+
 export interface RateLimiterOptions {
   perSecond: number;
   burst: number;
@@ -16,7 +18,7 @@ interface Bucket {
 }
 
 export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Lru<Bucket>();
   private readonly perMs: number;
   private readonly burst: number;
   private readonly capacity: number;
@@ -42,12 +44,11 @@ export class RateLimiter {
     if (b === undefined) {
       b = { tokens: this.burst, at: now };
     } else {
-      this.buckets.delete(key); // keep Map order = least recently used first
       b.tokens = Math.min(this.burst, b.tokens + (now - b.at) * this.perMs);
       b.at = now;
     }
     this.buckets.set(key, b);
-    if (this.buckets.size > this.capacity) this.buckets.delete(this.buckets.keys().next().value as string);
+    if (this.buckets.size > this.capacity) this.buckets.shift();
     if (++this.opsSinceSweep >= 1024) this.sweep(now);
     if (b.tokens >= 1) {
       b.tokens -= 1;
@@ -59,9 +60,8 @@ export class RateLimiter {
   private sweep(now: number): void {
     this.opsSinceSweep = 0;
     const fullAfterMs = this.burst / this.perMs;
-    for (const [key, b] of this.buckets) {
-      if (now - b.at < fullAfterMs) break;
-      this.buckets.delete(key);
+    for (let o = this.buckets.oldest(); o !== undefined && now - o.value.at >= fullAfterMs; o = this.buckets.oldest()) {
+      this.buckets.shift();
     }
   }
 }
