@@ -40,6 +40,8 @@ export interface SubnetHyperparameters {
   weightsSetRateLimit: number;
   weightsVersionKey: bigint;
   activityCutoff: number;
+  /** HEAD subtensor derives the cutoff as max(1, factor·tempo/1000); LocalChain fills this. */
+  activityCutoffFactorMilli?: number;
   maxAllowedValidators: number;
   maxAllowedUids: number;
   bondsMovingAverage: bigint;

@@ -1,0 +1,290 @@
+import { isIP } from 'node:net';
+import { ChainError } from './types.ts';
+import type { ChainState, SubnetState } from './state.ts';
+import type { ChainCall, ChainEvent } from './codec.ts';
+import { CALL_ROLE } from './codec.ts';
+import {
+  BURN_INCREASE_DEN,
+  BURN_INCREASE_NUM,
+  MAX_UNREVEALED_COMMITS,
+  MIN_STAKE_RAO,
+  applyHyperparameterPatch,
+  clampBig,
+  newSubnetHyperparameters,
+} from './hyperparams.ts';
+import {
+  balanceOf,
+  changeStake,
+  currentEpochWithLookahead,
+  debitBalance,
+  getSubnet,
+  neuronToPrune,
+  stakeOf,
+  uidOf,
+} from './state-ops.ts';
+import { checkSetWeights, commitHashFor, revealWindow, weightRowToStore } from './weights-adapter.ts';
+
+export interface DispatchContext {
+  /** RAO locked from the owner's balance by `registerNetwork`. */
+  networkLockCost: bigint;
+}
+
+export interface DispatchResult {
+  result: number | null;
+  events: ChainEvent[];
+}
+
+/**
+ * Apply one signed call to the state at the head block, like an extrinsic in the next block after
+ * `on_initialize`. Throws ChainError (subtensor's error name) and leaves the state untouched on failure:
+ * every check runs before the first write.
+ */
+export function applyCall(state: ChainState, origin: string, call: ChainCall, ctx: DispatchContext): DispatchResult {
+  checkRole(state, origin, call);
+  const block = state.head.number;
+  switch (call.call) {
+    case 'registerNetwork':
+      return registerNetwork(state, origin, call.args.ownerHotkey, ctx, block);
+    case 'burnedRegister':
+      return burnedRegister(state, origin, call.args.netuid, call.args.hotkey, block);
+    case 'serveAxon': {
+      const subnet = getSubnet(state, call.args.netuid);
+      const uid = requireUid(subnet, origin);
+      const a = call.args.axon;
+      if (a.ipType !== 4 && a.ipType !== 6) throw new ChainError('InvalidIpType');
+      if (isIP(a.ip) !== a.ipType) throw new ChainError('InvalidIpAddress', `${a.ip} is not an IPv${a.ipType} address`);
+      if (a.port < 1 || a.port > 65535) throw new ChainError('InvalidPort');
+      const prev = subnet.axons[uid];
+      if (prev && prev.block !== 0 && block - prev.block < subnet.hp.servingRateLimit) {
+        throw new ChainError('ServingRateLimitExceeded', `last served at block ${prev.block}, limit ${subnet.hp.servingRateLimit} blocks`);
+      }
+      subnet.axons[uid] = { block, version: a.version, ip: a.ip, port: a.port, ipType: a.ipType, protocol: a.protocol, placeholder1: 0, placeholder2: 0 };
+      return ok(null, { name: 'AxonServed', block, netuid: subnet.netuid, data: { hotkey: origin, uid } });
+    }
+    case 'addStake': {
+      const { hotkey, netuid, amount } = call.args;
+      getSubnet(state, netuid);
+      if (!state.hotkeyOwner[hotkey]) throw new ChainError('HotKeyAccountNotExists');
+      if (amount < MIN_STAKE_RAO) throw new ChainError('AmountTooLow', `minimum stake is ${MIN_STAKE_RAO} RAO`);
+      if (balanceOf(state, origin) < amount) throw new ChainError('NotEnoughBalanceToStake');
+      debitBalance(state, origin, amount);
+      changeStake(state, netuid, hotkey, origin, amount);
+      return ok(null, { name: 'StakeAdded', block, netuid, data: { coldkey: origin, hotkey, amount: amount.toString() } });
+    }
+    case 'removeStake': {
+      const { hotkey, netuid, amount } = call.args;
+      getSubnet(state, netuid);
+      if (!state.hotkeyOwner[hotkey]) throw new ChainError('HotKeyAccountNotExists');
+      if (amount < MIN_STAKE_RAO) throw new ChainError('AmountTooLow', `minimum unstake is ${MIN_STAKE_RAO} RAO`);
+      if (stakeOf(state, netuid, hotkey, origin) < amount) throw new ChainError('NotEnoughStakeToWithdraw');
+      changeStake(state, netuid, hotkey, origin, -amount);
+      state.balances[origin] = balanceOf(state, origin) + amount;
+      return ok(null, { name: 'StakeRemoved', block, netuid, data: { coldkey: origin, hotkey, amount: amount.toString() } });
+    }
+    case 'setWeights': {
+      const subnet = getSubnet(state, call.args.netuid);
+      if (subnet.hp.commitRevealWeightsEnabled) throw new ChainError('CommitRevealEnabled', 'use commitWeights/revealWeights on this subnet');
+      return setWeightsInternal(state, subnet, origin, call.args, block, 'WeightsSet');
+    }
+    case 'commitWeights': {
+      const subnet = getSubnet(state, call.args.netuid);
+      if (!subnet.hp.commitRevealWeightsEnabled) throw new ChainError('CommitRevealDisabled');
+      const uid = requireUid(subnet, origin);
+      const last = subnet.lastUpdate[uid]!;
+      if (last !== 0 && block - last < subnet.hp.weightsSetRateLimit) throw new ChainError('CommittingWeightsTooFast');
+      const epoch = currentEpochWithLookahead(subnet, block);
+      const commits = (subnet.weightCommits[origin] ?? []).filter((c) => revealWindow(subnet, c.commitEpoch, epoch) !== 'expired');
+      if (commits.length >= MAX_UNREVEALED_COMMITS) throw new ChainError('TooManyUnrevealedCommits');
+      commits.push({ hash: call.args.commitHash.toLowerCase(), commitEpoch: epoch, commitBlock: block });
+      subnet.weightCommits[origin] = commits;
+      subnet.lastUpdate[uid] = block;
+      return ok(null, { name: 'WeightsCommitted', block, netuid: subnet.netuid, data: { hotkey: origin, hash: call.args.commitHash, epoch } });
+    }
+    case 'revealWeights':
+      return revealWeights(state, origin, call.args, block);
+    case 'setHyperparameters': {
+      const subnet = getSubnet(state, call.args.netuid);
+      if (subnet.ownerColdkey !== origin) throw new ChainError('NotSubnetOwner');
+      subnet.hp = applyHyperparameterPatch(subnet.hp, call.args.params, subnet.keys.length);
+      return ok(null, { name: 'HyperparametersSet', block, netuid: subnet.netuid, data: { fields: Object.keys(call.args.params).join(',') } });
+    }
+  }
+}
+
+function ok(result: number | null, ...events: ChainEvent[]): DispatchResult {
+  return { result, events };
+}
+
+/** The server verified the signature; here the signer must also hold the right role for the call. */
+function checkRole(state: ChainState, origin: string, call: ChainCall): void {
+  if (CALL_ROLE[call.call] === 'coldkey') {
+    const owner = state.hotkeyOwner[origin];
+    if (owner !== undefined && owner !== origin) {
+      throw new ChainError('BadOrigin', `${call.call} must be signed by a coldkey, but ${origin} is a hotkey of ${owner}`);
+    }
+  }
+}
+
+function requireUid(subnet: SubnetState, hotkey: string): number {
+  const uid = uidOf(subnet, hotkey);
+  if (uid === null) throw new ChainError('HotKeyNotRegisteredInSubNet', `${hotkey} on netuid ${subnet.netuid}`);
+  return uid;
+}
+
+function claimHotkey(state: ChainState, coldkey: string, hotkey: string): void {
+  const owner = state.hotkeyOwner[hotkey];
+  if (owner !== undefined && owner !== coldkey) throw new ChainError('NonAssociatedColdKey', `hotkey ${hotkey} belongs to another coldkey`);
+}
+
+function registerNetwork(state: ChainState, coldkey: string, ownerHotkey: string, ctx: DispatchContext, block: number): DispatchResult {
+  if (ownerHotkey === coldkey) throw new ChainError('NonAssociatedColdKey', 'the owner hotkey must differ from the coldkey');
+  claimHotkey(state, coldkey, ownerHotkey);
+  if (balanceOf(state, coldkey) < ctx.networkLockCost) throw new ChainError('CannotAffordLockCost', `lock cost is ${ctx.networkLockCost} RAO`);
+  let netuid = 1;
+  while (state.subnets[String(netuid)]) netuid++;
+  if (netuid > 65535) throw new ChainError('SubnetLimitReached');
+  if (ctx.networkLockCost > 0n) debitBalance(state, coldkey, ctx.networkLockCost);
+  state.totalBurned += ctx.networkLockCost;
+  state.hotkeyOwner[ownerHotkey] = coldkey;
+  const subnet: SubnetState = {
+    netuid,
+    ownerColdkey: coldkey,
+    ownerHotkey,
+    registeredAt: block,
+    hp: newSubnetHyperparameters(),
+    keys: [],
+    blockAtRegistration: [],
+    lastUpdate: [],
+    weights: [],
+    bonds: [],
+    validatorPermit: [],
+    active: [],
+    incentive: [],
+    dividends: [],
+    consensus: [],
+    validatorTrust: [],
+    emission: [],
+    axons: [],
+    weightCommits: {},
+    epochIndex: 0,
+    lastEpochBlock: block,
+    lastMechanismStepBlock: 0,
+    pendingEmission: 0n,
+  };
+  state.subnets[String(netuid)] = subnet;
+  appendNeuron(subnet, ownerHotkey, block); // the owner hotkey becomes uid 0, as in do_register_network
+  return ok(netuid, { name: 'NetworkAdded', block, netuid, data: { owner: coldkey, ownerHotkey } });
+}
+
+function appendNeuron(subnet: SubnetState, hotkey: string, block: number): number {
+  subnet.keys.push(hotkey);
+  subnet.blockAtRegistration.push(block);
+  subnet.lastUpdate.push(block);
+  subnet.weights.push([]);
+  subnet.bonds.push([]);
+  subnet.validatorPermit.push(false);
+  subnet.active.push(true);
+  subnet.incentive.push(0);
+  subnet.dividends.push(0);
+  subnet.consensus.push(0);
+  subnet.validatorTrust.push(0);
+  subnet.emission.push(0n);
+  subnet.axons.push(null);
+  return subnet.keys.length - 1;
+}
+
+/** `replace_neuron` + `clear_neuron`: the new hotkey takes the uid with a clean slate. */
+function replaceNeuron(subnet: SubnetState, uid: number, hotkey: string, block: number): void {
+  const old = subnet.keys[uid]!;
+  delete subnet.weightCommits[old];
+  subnet.keys[uid] = hotkey;
+  subnet.blockAtRegistration[uid] = block;
+  subnet.lastUpdate[uid] = block;
+  subnet.weights[uid] = [];
+  subnet.bonds[uid] = [];
+  for (const row of subnet.weights) for (const entry of row) if (entry[0] === uid) entry[1] = 0;
+  subnet.validatorPermit[uid] = false;
+  subnet.active[uid] = true;
+  subnet.incentive[uid] = 0;
+  subnet.dividends[uid] = 0;
+  subnet.consensus[uid] = 0;
+  subnet.validatorTrust[uid] = 0;
+  subnet.emission[uid] = 0n;
+  subnet.axons[uid] = null;
+}
+
+function burnedRegister(state: ChainState, coldkey: string, netuid: number, hotkey: string, block: number): DispatchResult {
+  const subnet = getSubnet(state, netuid);
+  if (uidOf(subnet, hotkey) !== null) throw new ChainError('HotKeyAlreadyRegisteredInSubNet');
+  const cost = subnet.hp.burn;
+  if (balanceOf(state, coldkey) < cost) throw new ChainError('NotEnoughBalanceToStake', `registration burn is ${cost} RAO`);
+  if (hotkey === coldkey) throw new ChainError('NonAssociatedColdKey', 'the hotkey must differ from the coldkey');
+  claimHotkey(state, coldkey, hotkey);
+  const full = subnet.keys.length >= subnet.hp.maxAllowedUids;
+  const prune = full ? neuronToPrune(subnet, block) : null;
+  if (full && prune === null) throw new ChainError('NoNeuronIdAvailable', 'the subnet is full and every neuron is immune');
+  debitBalance(state, coldkey, cost);
+  state.totalBurned += cost;
+  state.hotkeyOwner[hotkey] = coldkey;
+  let uid: number;
+  const events: ChainEvent[] = [];
+  if (prune !== null) {
+    const old = subnet.keys[prune]!;
+    replaceNeuron(subnet, prune, hotkey, block);
+    uid = prune;
+    events.push({ name: 'NeuronPruned', block, netuid, data: { uid, hotkey: old } });
+  } else {
+    uid = appendNeuron(subnet, hotkey, block);
+  }
+  subnet.hp.burn = clampBig((cost * BURN_INCREASE_NUM) / BURN_INCREASE_DEN, subnet.hp.minBurn, subnet.hp.maxBurn);
+  events.push({ name: 'NeuronRegistered', block, netuid, data: { uid, hotkey, coldkey, burned: cost.toString() } });
+  return { result: uid, events };
+}
+
+interface WeightsArgs {
+  netuid: number;
+  uids: number[];
+  values: number[];
+  versionKey: bigint;
+}
+
+function setWeightsInternal(
+  state: ChainState,
+  subnet: SubnetState,
+  hotkey: string,
+  args: WeightsArgs,
+  block: number,
+  eventName: string,
+): DispatchResult {
+  const uid = checkSetWeights(state, subnet, hotkey, args, block);
+  subnet.weights[uid] = weightRowToStore(args.uids, args.values);
+  // With commit-reveal on, neither the reveal nor LastUpdate moves here (the commit already did).
+  if (!subnet.hp.commitRevealWeightsEnabled) subnet.lastUpdate[uid] = block;
+  return ok(null, { name: eventName, block, netuid: subnet.netuid, data: { hotkey, uid, count: args.uids.length } });
+}
+
+function revealWeights(state: ChainState, hotkey: string, args: WeightsArgs & { salt: number[] }, block: number): DispatchResult {
+  const subnet = getSubnet(state, args.netuid);
+  if (!subnet.hp.commitRevealWeightsEnabled) throw new ChainError('CommitRevealDisabled');
+  const all = subnet.weightCommits[hotkey];
+  if (!all || all.length === 0) throw new ChainError('NoWeightsCommitFound');
+  const epoch = currentEpochWithLookahead(subnet, block);
+  const expired = all.filter((c) => revealWindow(subnet, c.commitEpoch, epoch) === 'expired');
+  const live = all.filter((c) => revealWindow(subnet, c.commitEpoch, epoch) !== 'expired');
+  const hash = commitHashFor(hotkey, subnet.netuid, args.uids, args.values, args.salt, args.versionKey);
+  const pos = live.findIndex((c) => c.hash === hash);
+  if (pos < 0) {
+    if (expired.some((c) => c.hash === hash)) throw new ChainError('ExpiredWeightCommit');
+    if (live.length === 0) throw new ChainError('NoWeightsCommitFound');
+    throw new ChainError('InvalidRevealCommitHashNotMatch');
+  }
+  if (revealWindow(subnet, live[pos]!.commitEpoch, epoch) !== 'open') {
+    throw new ChainError('RevealTooEarly', `commit epoch ${live[pos]!.commitEpoch}, current ${epoch}, reveal period ${subnet.hp.revealPeriodEpochs}`);
+  }
+  // Validate before touching the queue so a failed reveal leaves the commits in place.
+  const result = setWeightsInternal(state, subnet, hotkey, args, block, 'WeightsRevealed');
+  const rest = live.slice(pos + 1);
+  if (rest.length === 0) delete subnet.weightCommits[hotkey];
+  else subnet.weightCommits[hotkey] = rest;
+  return result;
+}
