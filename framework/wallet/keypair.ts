@@ -5,16 +5,22 @@ import {
   encodeAddress,
   keyExtractSuri,
   keyFromPath,
+  mnemonicGenerate,
   mnemonicToMiniSecret,
   mnemonicValidate,
 } from '@polkadot/util-crypto';
+import { RistrettoPoint } from '@noble/curves/ed25519';
 import { UserError } from '../errors.ts';
 
 /** SS58 prefix used by Bittensor (generic substrate). */
 export const SS58_FORMAT = 42;
 const DEV_PHRASE = 'bottom drive obey lake curtain smoke basket hold race lonely fit walk';
 
-/** An sr25519 key pair. `secretKey` is the 64-byte schnorrkel secret (key ‖ nonce), as in btwallet's `privateKey`. */
+/**
+ * An sr25519 key pair. `secretKey` is the 64-byte schnorrkel secret (key ‖ nonce) in the "ed25519" byte
+ * layout that @polkadot/wasm-crypto signs with (scalar × 8). btwallet's `privateKey` field holds the
+ * canonical layout instead: convert with `btwalletPrivateKey` / `keypairFromPrivateKey`.
+ */
 export interface Keypair {
   readonly publicKey: Uint8Array;
   readonly secretKey: Uint8Array;
@@ -68,6 +74,52 @@ export function keypairFromUri(uri: string): Keypair {
   if (path.length === 0) return { ...root, mnemonic: phrase };
   const derived = keyFromPath({ publicKey: root.publicKey, secretKey: root.secretKey }, path, 'sr25519');
   return { publicKey: derived.publicKey, secretKey: derived.secretKey, ss58Address: encodeAddress(derived.publicKey, SS58_FORMAT) };
+}
+
+/** Mnemonic lengths btcli accepts (`--n-words`). */
+export type MnemonicWords = 12 | 15 | 18 | 21 | 24;
+
+/** A fresh BIP39 English mnemonic (btwallet default: 12 words). */
+export function generateMnemonic(words: MnemonicWords = 12): string {
+  return mnemonicGenerate(words);
+}
+
+// Order of the ristretto255 group (curve25519 prime subgroup).
+const GROUP_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+function leToBigint(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+  return n;
+}
+
+function bigintToLe32(n: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) { out[i] = Number(n & 0xffn); n >>= 8n; }
+  return out;
+}
+
+/**
+ * The 64-byte secret as btwallet stores it in `privateKey` (schnorrkel `SecretKey::to_bytes`: canonical
+ * scalar ‖ nonce). wasm-crypto keeps the scalar multiplied by the cofactor 8, so divide it back.
+ */
+export function btwalletPrivateKey(pair: Keypair): Uint8Array {
+  const scalarTimes8 = leToBigint(pair.secretKey.subarray(0, 32));
+  return u8aConcat(bigintToLe32(scalarTimes8 >> 3n), pair.secretKey.subarray(32, 64));
+}
+
+/**
+ * Key pair from btwallet's 64-byte `privateKey` (canonical scalar ‖ nonce). The public key is the
+ * ristretto255 point scalar·B, as schnorrkel computes it; no seed or mnemonic is known.
+ */
+export function keypairFromPrivateKey(privateKey: Uint8Array | string): Keypair {
+  const bytes = typeof privateKey === 'string' ? hexToU8a(privateKey) : privateKey;
+  if (bytes.length !== 64) throw new UserError(`private key must be 64 bytes, got ${bytes.length}`);
+  const scalar = leToBigint(bytes.subarray(0, 32));
+  if (scalar === 0n || scalar >= GROUP_ORDER) throw new UserError('private key is not a canonical sr25519 secret');
+  const publicKey = RistrettoPoint.BASE.multiply(scalar).toRawBytes();
+  const secretKey = u8aConcat(bigintToLe32(scalar * 8n), bytes.subarray(32, 64));
+  return { publicKey, secretKey, ss58Address: encodeAddress(publicKey, SS58_FORMAT) };
 }
 
 /** Sign bytes or a UTF-8 string. Returns the 64-byte signature. */
