@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { HandlerContext } from '../axon/types.ts';
 import type { BlockInfo, Metagraph } from '../chain/types.ts';
 import { defineSynapse, type SynapseDef } from '../protocol/synapse.ts';
 import type { MinerStateAccess, MinerStateDef } from './miner-state.ts';
@@ -87,21 +88,14 @@ export interface AggregateInput<S> {
   alpha: number;
 }
 
-/** What the miner's handler receives besides the query. */
-export interface MinerCallContext {
-  /** Caller's hotkey (signed); uid/stake when it is registered on the subnet. */
-  callerHotkey: string;
-  callerUid: number | null;
-  callerStake: bigint;
-  callerValidatorPermit: boolean;
-  signal?: AbortSignal;
-}
+/** What the miner's handler receives besides the query: the axon's context (caller, deadline, abort signal). */
+export type MinerCallContext = HandlerContext;
 
 /** Miner side of a commodity: answer queries, optionally gate and order callers. */
 export interface MinerSide<Q, R> {
   /** Return the response, or (streaming synapses) an async iterable of chunks. */
   handle(query: Q, ctx: MinerCallContext): R | Promise<R> | AsyncIterable<string | Uint8Array>;
-  /** Return a reason string to reject the caller, or null to accept. Runs after the metagraph check. */
+  /** Return a reason string to reject the caller, or null to accept. Runs after the runtime's registration check. */
   blacklist?(ctx: MinerCallContext): string | null | Promise<string | null>;
   /** Higher is served first; default: caller stake. */
   priority?(ctx: MinerCallContext): number;
