@@ -4,3 +4,36 @@ export { convertWeightsAndUidsForEmit } from './emit.ts';
 export type { EmitWeights } from './emit.ts';
 export { roundHalfEven } from './float.ts';
 export type { FloatDtype } from './float.ts';
+export {
+  validateSetWeights,
+  storedWeightRow,
+  maxUpscaleU16,
+  checkVecMaxLimited,
+  passesRateLimit,
+  isSelfWeight,
+} from './rules.ts';
+export type { SetWeightsCall, SetWeightsState } from './rules.ts';
+export {
+  commitHashV2,
+  encodeCommitPayload,
+  generateSalt,
+  canReveal,
+  isCommitExpired,
+  revealStatus,
+  currentEpochWithLookahead,
+  legacyEpochIndex,
+  applyCommit,
+  applyReveal,
+  netuidStorageIndex,
+  MAX_UNREVEALED_COMMITS,
+  MECHANISM_STORAGE_STRIDE,
+} from './commit-reveal.ts';
+export type {
+  CommitHashInput,
+  RevealWindowInput,
+  RevealStatus,
+  CommitCall,
+  CommitRevealState,
+  CommitOutcome,
+  RevealOutcome,
+} from './commit-reveal.ts';
