@@ -122,7 +122,8 @@ export const chainCallSchema = z.discriminatedUnion('call', [
       .object({ netuid: zNetuid, uids: z.array(u16).max(4096), values: z.array(u16).max(4096), salt: z.array(u16).max(4096), versionKey: zBig })
       .strict(),
   }),
-  z.object({ call: z.literal('setHyperparameters'), args: z.object({ netuid: zNetuid, params: hyperparametersPatchSchema }).strict() }),
+  // params are range-checked by applyHyperparameterPatch so errors carry subtensor's names
+  z.object({ call: z.literal('setHyperparameters'), args: z.object({ netuid: zNetuid, params: z.record(z.unknown()) }).strict() }),
 ]);
 export type ChainCall = z.infer<typeof chainCallSchema>;
 export type ChainCallName = ChainCall['call'];

@@ -151,7 +151,8 @@ export class LocalChain implements DevChain {
     const parent = s.head;
     s.head = { number: parent.number + 1, hash: parent.hash, timestamp: Date.now() };
     const events = blockStep(s, this.opts.runEpoch);
-    const digest = blake256(utf8ToBytes(serializeState(s)));
+    // Timestamps stay out of the digest so the same history gives the same hashes.
+    const digest = blake256(utf8ToBytes(serializeState({ ...s, head: { ...s.head, timestamp: 0 }, recentBlocks: [] })));
     s.head.hash = `0x${bytesToHex(blake256(concatBytes(hexBytes(parent.hash), u64le(s.head.number), digest)))}`;
     s.recentBlocks.push(s.head);
     if (s.recentBlocks.length > RECENT_BLOCKS) s.recentBlocks.splice(0, s.recentBlocks.length - RECENT_BLOCKS);
