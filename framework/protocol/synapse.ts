@@ -27,6 +27,10 @@ export type RequestOf<S extends SynapseDef> = z.infer<S['request']>;
 export type ResponseOf<S extends SynapseDef> = z.infer<S['response']>;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Fields of the SDK's base Synapse; a subclass field with one of these names would clash on the wire. */
+export const RESERVED_SYNAPSE_FIELDS: readonly string[] = Object.freeze([
+  'name', 'timeout', 'total_size', 'header_size', 'dendrite', 'axon', 'computed_body_hash', 'required_hash_fields',
+]);
 
 export function defineSynapse<Req extends z.ZodRawShape, Res extends z.ZodRawShape>(def: {
   name: string;
@@ -38,6 +42,8 @@ export function defineSynapse<Req extends z.ZodRawShape, Res extends z.ZodRawSha
   if (!NAME.test(def.name)) throw new Error(`invalid synapse name '${def.name}': must be a Python identifier`);
   const overlap = Object.keys(def.request.shape).filter((k) => k in def.response.shape);
   if (overlap.length > 0) throw new Error(`synapse ${def.name}: fields in both request and response: ${overlap.join(', ')}`);
+  const reserved = [...Object.keys(def.request.shape), ...Object.keys(def.response.shape)].filter((k) => RESERVED_SYNAPSE_FIELDS.includes(k));
+  if (reserved.length > 0) throw new Error(`synapse ${def.name}: field names reserved by the SDK's Synapse: ${reserved.join(', ')}`);
   for (const f of def.requiredHashFields ?? []) {
     if (!(f in def.request.shape)) throw new Error(`synapse ${def.name}: required hash field '${f}' is not a request field`);
   }

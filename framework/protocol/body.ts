@@ -1,0 +1,203 @@
+import { z } from 'zod';
+import type { RequestOf, ResponseOf, SynapseDef } from './synapse.ts';
+import { parsePyJson, pyJsonDumps, stripPyFloats, type PyJsonOptions } from './python.ts';
+import { pyTyped } from './typed.ts';
+import { terminalInfo, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
+import { ProtocolError, STATUS } from './status.ts';
+import { bodyHash } from './hash.ts';
+
+/** The SDK's bookkeeping fields, in `model_dump()` order (they precede the subclass's fields). */
+export type SynapseMeta = {
+  name: string;
+  /** Seconds, a Python float. */
+  timeout: number;
+  total_size: number;
+  header_size: number;
+  dendrite: TerminalInfo;
+  axon: TerminalInfo;
+  computed_body_hash: string;
+};
+
+export const META_FIELDS = ['name', 'timeout', 'total_size', 'header_size', 'dendrite', 'axon', 'computed_body_hash'] as const;
+
+/** Response fields as they sit in a body: null until the miner fills them. */
+export type NullableResponseOf<S extends SynapseDef> = { [K in keyof ResponseOf<S>]: ResponseOf<S>[K] | null };
+/** A whole synapse as Python's `model_dump()` gives it. */
+export type SynapseBody<S extends SynapseDef> = SynapseMeta & RequestOf<S> & NullableResponseOf<S>;
+
+export const DEFAULT_TIMEOUT_SECONDS = 12.0;
+
+/** zod types of the meta fields, used only to print ints and floats the way Python does. */
+const terminalTypes = z.object({
+  status_code: z.number().int(),
+  process_time: z.number(),
+  port: z.number().int(),
+  version: z.number().int(),
+  nonce: z.bigint(),
+});
+const metaTypes = z.object({
+  timeout: z.number(),
+  total_size: z.number().int(),
+  header_size: z.number().int(),
+  dendrite: terminalTypes,
+  axon: terminalTypes,
+});
+
+const metaSchema = z.object({
+  timeout: z.union([z.number(), z.string().regex(/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/).transform(Number)]).nullish(),
+  total_size: z.union([z.number().int(), z.bigint().transform(Number)]).nullish(),
+  header_size: z.union([z.number().int(), z.bigint().transform(Number)]).nullish(),
+  dendrite: terminalInfoSchema.nullish(),
+  axon: terminalInfoSchema.nullish(),
+  computed_body_hash: z.string().max(256).nullish(),
+});
+
+function describe(err: z.ZodError): string {
+  const issue = err.issues[0];
+  return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid';
+}
+
+/**
+ * Build the body the SDK's dendrite sends: `model_dump()` after `preprocess_synapse_for_request`.
+ * The request is validated (and defaulted) with `def.request`; response fields are null.
+ * `required_hash_fields` is a ClassVar since SDK v7 and so is not part of the body.
+ */
+export function buildSynapseBody<S extends SynapseDef>(
+  def: S,
+  request: RequestOf<S>,
+  opts: { timeout: number; dendrite: Partial<TerminalInfo>; axon: Partial<TerminalInfo> },
+): SynapseBody<S> {
+  const req = def.request.parse(request) as Record<string, unknown>;
+  const body: Record<string, unknown> = {
+    name: def.name,
+    timeout: opts.timeout,
+    total_size: 0,
+    header_size: 0,
+    dendrite: terminalInfo(opts.dendrite),
+    axon: terminalInfo(opts.axon),
+    computed_body_hash: '',
+  };
+  for (const k of Object.keys(def.request.shape)) body[k] = req[k] ?? null;
+  for (const k of Object.keys(def.response.shape)) body[k] = null;
+  return body as SynapseBody<S>;
+}
+
+/** Python-typed copy of a body (PyFloat markers on float fields), ready for pythonStr / pyJsonDumps. */
+export function typedSynapseBody(def: SynapseDef, body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const req = def.request.shape;
+  const res = def.response.shape;
+  const meta = metaTypes.shape as Record<string, z.ZodTypeAny>;
+  for (const [k, v] of Object.entries(body)) {
+    if (k in meta) out[k] = pyTyped(meta[k], v);
+    else if (k in req) out[k] = pyTyped(req[k], v);
+    else if (k in res) out[k] = pyTyped(res[k], v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * The body as bytes on the wire. Default: `json.dumps` (aiohttp's `json=`, what the dendrite sends);
+ * `{ compact: true, ensureAscii: false }` gives FastAPI's JSONResponse (what the axon answers).
+ */
+export function serializeSynapseBody(def: SynapseDef, body: Record<string, unknown>, opts?: PyJsonOptions): string {
+  return pyJsonDumps(typedSynapseBody(def, body), opts);
+}
+
+/** `Synapse.body_hash` of a body for this synapse (missing fields take their zod default, else None). */
+export function synapseBodyHash(def: SynapseDef, body: Record<string, unknown>): string {
+  const withDefaults: Record<string, unknown> = {};
+  for (const f of def.requiredHashFields) {
+    if (Object.hasOwn(body, f) && body[f] !== undefined) withDefaults[f] = body[f];
+    else {
+      const d = def.request.shape[f]?.safeParse(undefined);
+      withDefaults[f] = d?.success ? (d.data ?? null) : null;
+    }
+  }
+  return bodyHash(withDefaults, def.requiredHashFields, def.request);
+}
+
+function parseMeta(def: SynapseDef, obj: Record<string, unknown>, status: number): SynapseMeta {
+  const m = metaSchema.safeParse(obj);
+  if (!m.success) throw new ProtocolError(status, `invalid synapse body: ${describe(m.error)}`);
+  return {
+    name: def.name, // pydantic forces name = class name
+    timeout: m.data.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+    total_size: m.data.total_size ?? 0,
+    header_size: m.data.header_size ?? 0,
+    dendrite: m.data.dendrite ?? terminalInfo(),
+    axon: m.data.axon ?? terminalInfo(),
+    computed_body_hash: m.data.computed_body_hash ?? '',
+  };
+}
+
+function asObject(json: unknown, status: number): Record<string, unknown> {
+  let value = json;
+  if (typeof json === 'string') {
+    try {
+      value = parsePyJson(json);
+    } catch (e) {
+      throw new ProtocolError(status, `body is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError(status, 'body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Copy the schema's fields; a null the field does not accept counts as absent (so defaults apply, like None). */
+function pickFields(shape: z.ZodRawShape, from: Record<string, unknown>, to: Record<string, unknown>): void {
+  for (const [k, schema] of Object.entries(shape)) {
+    if (!Object.hasOwn(from, k)) continue;
+    const v = from[k];
+    if (v === null && !schema.safeParse(null).success) continue;
+    to[k] = v;
+  }
+}
+
+export interface ParsedSynapseBody<S extends SynapseDef> {
+  meta: SynapseMeta;
+  /** zod-validated request fields. */
+  request: RequestOf<S>;
+  /** The body as parsed (bigints, PyFloat markers kept): hash it with `synapseBodyHash(def, raw)`. */
+  raw: Record<string, unknown>;
+}
+
+/**
+ * Validate a request body (a parsed object, or JSON text parsed losslessly). Response fields and unknown
+ * keys (e.g. a legacy `required_hash_fields`) are ignored. Throws ProtocolError(400) on garbage.
+ */
+export function parseSynapseBody<S extends SynapseDef>(def: S, json: unknown): ParsedSynapseBody<S> {
+  const raw = asObject(json, STATUS.BAD_REQUEST);
+  const plain = stripPyFloats(raw) as Record<string, unknown>;
+  const meta = parseMeta(def, plain, STATUS.BAD_REQUEST);
+  const req: Record<string, unknown> = {};
+  pickFields(def.request.shape, plain, req);
+  const parsed = def.request.safeParse(req);
+  if (!parsed.success) throw new ProtocolError(STATUS.BAD_REQUEST, `invalid ${def.name} request: ${describe(parsed.error)}`);
+  return { meta, request: parsed.data as RequestOf<S>, raw };
+}
+
+export interface ParsedSynapseResponse<S extends SynapseDef> {
+  meta: SynapseMeta;
+  /** zod-validated response fields. */
+  response: ResponseOf<S>;
+  raw: Record<string, unknown>;
+}
+
+/**
+ * Validate a miner's 200 body: the response fields must satisfy `def.response` (a field left null that
+ * the schema does not allow is invalid). Throws ProtocolError(422) on garbage.
+ */
+export function parseSynapseResponse<S extends SynapseDef>(def: S, json: unknown): ParsedSynapseResponse<S> {
+  const raw = asObject(json, STATUS.UNPROCESSABLE);
+  const plain = stripPyFloats(raw) as Record<string, unknown>;
+  const meta = parseMeta(def, plain, STATUS.UNPROCESSABLE);
+  const res: Record<string, unknown> = {};
+  pickFields(def.response.shape, plain, res);
+  const parsed = def.response.safeParse(res);
+  if (!parsed.success) throw new ProtocolError(STATUS.UNPROCESSABLE, `invalid ${def.name} response: ${describe(parsed.error)}`);
+  return { meta, response: parsed.data as ResponseOf<S>, raw };
+}

@@ -1,0 +1,28 @@
+import { sha3_256 } from '@noble/hashes/sha3';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { pythonStr } from './python.ts';
+import { typedField, type FloatFields } from './typed.ts';
+
+/** `bittensor.utils.get_hash`: sha3-256 hex (no 0x) of the UTF-8 bytes. */
+export function sha3Hex(text: string): string {
+  return bytesToHex(sha3_256(utf8ToBytes(text)));
+}
+
+/** sha3-256("") — the body hash of a synapse with no required hash fields. */
+export const EMPTY_BODY_HASH = 'a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a';
+
+/**
+ * `Synapse.body_hash`: sha3 of the concatenated sha3 hex digests of `str(model_dump()[field])` for each
+ * required hash field, in the given order. `floatFields` tells which numbers are Python floats (a zod object
+ * schema, usually `def.request`, or a list of all-float field names); without it the value's own kind is used.
+ * A field absent from the body hashes as `None`.
+ */
+export function bodyHash(body: Record<string, unknown>, requiredHashFields: readonly string[], floatFields?: FloatFields): string {
+  if (requiredHashFields.length === 0) return EMPTY_BODY_HASH;
+  let joined = '';
+  for (const field of requiredHashFields) {
+    const value = Object.hasOwn(body, field) ? body[field] : null;
+    joined += sha3Hex(pythonStr(typedField(floatFields, field, value)));
+  }
+  return sha3Hex(joined);
+}

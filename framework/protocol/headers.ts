@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import type { SynapseDef } from './synapse.ts';
+import { PyFloat, pyFloatRepr } from './python.ts';
+import { typedField } from './typed.ts';
+import { TERMINAL_FIELDS, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
+import { ProtocolError, STATUS } from './status.ts';
+import { synapseBodyHash } from './body.ts';
+
+export type HeaderSource = {
+  name: string;
+  timeout: number;
+  dendrite: Partial<TerminalInfo> | null;
+  axon: Partial<TerminalInfo> | null;
+  total_size?: number;
+};
+
+function terminalHeaders(prefix: string, t: Partial<TerminalInfo> | null, out: Record<string, string>): void {
+  if (!t) return;
+  for (const k of TERMINAL_FIELDS) {
+    const v = t[k];
+    if (v === null || v === undefined) continue;
+    out[`${prefix}${k}`] = k === 'process_time' ? pyFloatRepr(Number(v)) : String(v);
+  }
+}
+
+/** JSON of an empty instance of the value's Python type (`json.dumps(value.__class__())`). */
+function emptyInstanceJson(value: unknown): string {
+  if (typeof value === 'string') return '""';
+  if (typeof value === 'boolean') return 'false';
+  if (value instanceof PyFloat) return '0.0';
+  if (typeof value === 'number') return Number.isInteger(value) ? '0' : '0.0';
+  if (typeof value === 'bigint') return '0';
+  if (Array.isArray(value)) return '[]';
+  return '{}';
+}
+
+/**
+ * `Synapse.to_headers()`: `name`, `timeout`, `bt_header_axon_*` and `bt_header_dendrite_*` for every
+ * non-None TerminalInfo field, `bt_header_input_obj_<field>` for each required (no-default) non-null request
+ * field, then `header_size`, `total_size` and `computed_body_hash`, in the SDK's order. `header_size` is the
+ * byte size of the preceding headers (the SDK sends Python's `sys.getsizeof`, which nobody checks).
+ */
+export function toHeaders(def: SynapseDef, body: HeaderSource & Record<string, unknown>, opts: { bodyHash?: string } = {}): Record<string, string> {
+  const h: Record<string, string> = { name: def.name, timeout: pyFloatRepr(body.timeout) };
+  terminalHeaders('bt_header_axon_', body.axon, h);
+  terminalHeaders('bt_header_dendrite_', body.dendrite, h);
+  for (const [field, schema] of Object.entries(def.request.shape)) {
+    const value = body[field];
+    if (value === null || value === undefined || schema.isOptional()) continue;
+    const json = emptyInstanceJson(typedField(def.request, field, value));
+    h[`bt_header_input_obj_${field}`] = Buffer.from(json).toString('base64');
+  }
+  let size = 0;
+  for (const [k, v] of Object.entries(h)) size += Buffer.byteLength(k) + Buffer.byteLength(v);
+  h.header_size = String(size);
+  h.total_size = String(body.total_size ?? 0);
+  h.computed_body_hash = opts.bodyHash ?? synapseBodyHash(def, body);
+  return h;
+}
+
+export interface ParsedHeaders {
+  name: string | null;
+  timeout: number | null;
+  header_size: number | null;
+  total_size: number | null;
+  computed_body_hash: string | null;
+  axon: TerminalInfo;
+  dendrite: TerminalInfo;
+  /** Decoded `bt_header_input_obj_*` values (empty instances; undecodable ones are skipped, as in the SDK). */
+  inputObj: Record<string, unknown>;
+}
+
+export type HeaderBag = Record<string, string | readonly string[] | undefined> | Headers;
+
+const topSchema = z.object({
+  name: z.string().max(256).nullable(),
+  timeout: z.string().max(64).regex(/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/, 'expected a float').transform(Number).nullable(),
+  header_size: z.string().max(32).regex(/^\s*\d+\s*$/, 'expected an integer').transform(Number).nullable(),
+  total_size: z.string().max(32).regex(/^\s*\d+\s*$/, 'expected an integer').transform(Number).nullable(),
+  computed_body_hash: z.string().max(256).nullable(),
+});
+
+function entriesOf(headers: HeaderBag): Array<[string, string]> {
+  if (typeof Headers !== 'undefined' && headers instanceof Headers) return [...headers.entries()];
+  const out: Array<[string, string]> = [];
+  for (const [k, v] of Object.entries(headers as Record<string, string | readonly string[] | undefined>)) {
+    if (v === undefined) continue;
+    out.push([k.toLowerCase(), typeof v === 'string' ? v : (v[0] ?? '')]);
+  }
+  return out;
+}
+
+/**
+ * `Synapse.from_headers` for a request or response: typed and zod-validated.
+ * Throws ProtocolError(400) when a known header has a value Python could not cast (e.g. a non-integer nonce).
+ */
+export function parseHeaders(headers: HeaderBag): ParsedHeaders {
+  const axon: Record<string, string> = {};
+  const dendrite: Record<string, string> = {};
+  const inputObj: Record<string, unknown> = {};
+  const top: Record<string, string | null> = { name: null, timeout: null, header_size: null, total_size: null, computed_body_hash: null };
+  for (const [key, value] of entriesOf(headers)) {
+    if (key.startsWith('bt_header_axon_')) axon[key.slice('bt_header_axon_'.length)] = value;
+    else if (key.startsWith('bt_header_dendrite_')) dendrite[key.slice('bt_header_dendrite_'.length)] = value;
+    else if (key.startsWith('bt_header_input_obj_')) {
+      const field = key.slice('bt_header_input_obj_'.length);
+      if (field === 'axon' || field === 'dendrite' || value.length > 4096) continue;
+      try {
+        inputObj[field] = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+      } catch {
+        /* the SDK logs and skips undecodable input objects */
+      }
+    } else if (key in top) top[key] = value;
+  }
+  const t = topSchema.safeParse(top);
+  if (!t.success) throw headerError(t.error, '');
+  const a = terminalInfoSchema.safeParse(axon);
+  if (!a.success) throw headerError(a.error, 'bt_header_axon_');
+  const d = terminalInfoSchema.safeParse(dendrite);
+  if (!d.success) throw headerError(d.error, 'bt_header_dendrite_');
+  return { ...t.data, axon: a.data, dendrite: d.data, inputObj };
+}
+
+function headerError(err: z.ZodError, prefix: string): ProtocolError {
+  const issue = err.issues[0];
+  const name = `${prefix}${issue?.path.join('_') ?? ''}`;
+  return new ProtocolError(STATUS.BAD_REQUEST, `invalid header ${name}: ${issue?.message ?? 'invalid'}`);
+}
