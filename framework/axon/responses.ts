@@ -1,0 +1,36 @@
+import type { FastifyReply } from 'fastify';
+import { pyFloatRepr, TERMINAL_FIELDS, type TerminalInfo } from '../protocol/index.ts';
+
+/** An answer the pipeline decided on before (or instead of) running the handler. */
+export class AxonReject extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Label for axon_verification_failures_total when this is a verification failure. */
+    readonly verifyReason?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'AxonReject';
+  }
+}
+
+/** Header values must be visible ASCII; a custom blacklist reason could contain anything. */
+export function headerSafe(value: string): string {
+  const v = value.length > 1024 ? `${value.slice(0, 1021)}...` : value;
+  return /^[\x20-\x7e]*$/.test(v) ? v : v.replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** `bt_header_{side}_{field}` for every non-null TerminalInfo field (the SDK's `to_headers` shape). */
+export function terminalHeaders(side: 'axon' | 'dendrite', t: Partial<TerminalInfo>, out: Record<string, string>): void {
+  for (const k of TERMINAL_FIELDS) {
+    const v = t[k];
+    if (v === null || v === undefined) continue;
+    out[`bt_header_${side}_${k}`] = headerSafe(k === 'process_time' ? pyFloatRepr(Number(v)) : String(v));
+  }
+}
+
+/** Error answer: SDK body `{"message": …}` plus the TerminalInfo headers. */
+export function sendError(reply: FastifyReply, status: number, message: string, headers: Record<string, string>): FastifyReply {
+  return reply.code(status).headers(headers).type('application/json').send(JSON.stringify({ message }));
+}
