@@ -7,6 +7,9 @@ import {
   createHotkey,
   createWallet,
   listWallets,
+  loadColdkey,
+  loadColdkeyPub,
+  loadHotkey,
   regenColdkey,
   regenColdkeyPub,
   regenHotkey,
@@ -181,6 +184,24 @@ export function registerWalletCommands(program: Command): void {
       const pair = await regenHotkey(ref, await regenSource(f), { overwrite: f.overwrite });
       print(`regenerated hotkey '${ref.hotkey}' of wallet '${ref.name}'`);
       print(keyLine(`hotkey ${ref.hotkey}`, pair));
+    });
+
+  withWalletFlags(wallet.command('check'))
+    .description('decrypt the coldkey and load the hotkey, confirming the password and that they match their pub files')
+    .option('--json', 'print JSON')
+    .action(async (raw: unknown) => {
+      const f = parseFlags(raw);
+      const ref = refOf(f);
+      const coldkey = await loadColdkey(ref, undefined, { prompt: true });
+      const coldkeyPub = await loadColdkeyPub(ref);
+      if (coldkeyPub !== coldkey.ss58Address) {
+        throw new UserError(`coldkey ${coldkey.ss58Address} does not match coldkeypub.txt ${coldkeyPub}`, { hint: 'regen-coldkeypub --ss58 <the right address> --overwrite' });
+      }
+      const hotkey = await loadHotkey(ref, undefined, { prompt: true });
+      if (f.json) return print(JSON.stringify({ name: ref.name, coldkey: coldkey.ss58Address, hotkey: { name: ref.hotkey, ss58: hotkey.ss58Address } }));
+      print(`wallet '${ref.name}' ok`);
+      print(keyLine('coldkey', coldkey));
+      print(keyLine(`hotkey ${ref.hotkey}`, hotkey));
     });
 
   wallet.command('list')
