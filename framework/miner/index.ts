@@ -1,0 +1,1 @@
+export { startMiner, type StartMinerParams, type MinerHandle, type MinerAxonConfig } from './runtime.ts';

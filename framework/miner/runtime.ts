@@ -1,0 +1,153 @@
+import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { createAxon, makeBlacklist } from '../axon/index.ts';
+import type { Axon, AxonOptions, BlacklistPolicy, CallerInfoProvider, HandlerContext } from '../axon/types.ts';
+import { metagraphCallerProvider } from '../chain/metagraph-provider.ts';
+import { ChainError, type Chain, type DevChain } from '../chain/types.ts';
+import type { Commodity, MinerSide } from '../commodity/define.ts';
+import { UserError } from '../errors.ts';
+import { cryptoReady, type Keypair } from '../wallet/keypair.ts';
+
+export interface MinerAxonConfig {
+  /** Bind address (default 0.0.0.0). */
+  host?: string;
+  /** Bind port (0 = ephemeral). */
+  port?: number;
+  /** Address announced on chain (required behind NAT/containers). */
+  externalIp?: string;
+  externalPort?: number;
+}
+
+export interface StartMinerParams<C extends Commodity> {
+  chain: Chain;
+  netuid: number;
+  hotkey: Keypair;
+  /** Needed only to register. */
+  coldkey?: Keypair;
+  commodity: C;
+  axon: MinerAxonConfig;
+  /** Register the hotkey if it is not yet (dev chains only: funded from the faucet). */
+  register?: boolean;
+  /** Overrides `commodity.miner` (e.g. a different strategy for the same commodity). */
+  miner?: MinerSide<Record<string, unknown>, Record<string, unknown>>;
+  /** Axon-wide caller policy (default: registered callers only). */
+  blacklist?: BlacklistPolicy;
+  /** Anything else to pass to createAxon (admission, rate limit, …). */
+  axonOptions?: Partial<Omit<AxonOptions, 'keypair' | 'callers'>>;
+  /** Source of caller registration/stake; default metagraphCallerProvider(chain, netuid). */
+  callers?: CallerInfoProvider & { close?: () => void | Promise<void> };
+  logger?: Logger;
+  metricsRegistry?: Registry;
+}
+
+export interface MinerHandle {
+  readonly uid: number;
+  readonly axon: Axon;
+  /** Bound port. */
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+function isDevChain(chain: Chain): chain is DevChain {
+  return typeof (chain as Partial<DevChain>).faucet === 'function';
+}
+
+async function ensureRegistered(p: StartMinerParams<Commodity>, log: Logger): Promise<number> {
+  const { chain, netuid, hotkey } = p;
+  if (!(await chain.subnetExists(netuid))) {
+    throw new UserError(`subnet ${netuid} does not exist`, { hint: 'check --netuid, or create it with `subnet subnets create`' });
+  }
+  const uid = await chain.getUid(netuid, hotkey.ss58Address);
+  if (uid !== null) return uid;
+  if (!p.register) {
+    throw new UserError(`hotkey ${hotkey.ss58Address} is not registered on subnet ${netuid}`, {
+      hint: isDevChain(chain) ? 'pass --register to register it from the dev faucet' : 'register it first with a funded coldkey (burned register)',
+    });
+  }
+  if (!isDevChain(chain)) {
+    throw new UserError(`automatic registration is only available on a dev chain (this is '${chain.kind}')`, {
+      hint: 'register the hotkey yourself with a funded coldkey (burned register), then start the miner',
+    });
+  }
+  if (!p.coldkey) throw new UserError('registering needs a coldkey', { hint: 'pass the wallet name so its coldkey can pay the burn' });
+  const hyper = await chain.getHyperparameters(netuid);
+  const balance = await chain.getBalance(p.coldkey.ss58Address);
+  const need = hyper.burn + 1_000_000_000n; // burn plus a fee margin
+  if (balance < need) await chain.faucet(p.coldkey.ss58Address, need - balance);
+  const registered = await chain.burnedRegister(p.coldkey, netuid, hotkey.ss58Address);
+  log.info({ uid: registered }, 'registered on the dev chain');
+  return registered;
+}
+
+/**
+ * Start a miner: make sure the hotkey is registered, run an axon with the commodity's handler behind
+ * the metagraph-backed blacklist and stake priority, and announce it on chain (serve_axon). The caller
+ * owns signal handling and calls stop() on SIGTERM/SIGINT.
+ */
+export async function startMiner<C extends Commodity>(params: StartMinerParams<C>): Promise<MinerHandle> {
+  const p = params as unknown as StartMinerParams<Commodity>;
+  await cryptoReady();
+  const log = (p.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ role: 'miner', netuid: p.netuid });
+  const side = p.miner ?? p.commodity.miner;
+  if (!side) throw new UserError(`commodity ${p.commodity.name} has no miner handler`, { hint: 'define `miner.handle` in the commodity or pass `miner`' });
+  const uid = await ensureRegistered(p, log);
+
+  const callers =
+    p.callers ?? (await metagraphCallerProvider(p.chain, p.netuid, { onError: (e) => log.warn({ err: e.message }, 'metagraph refresh failed; keeping the last snapshot') }));
+  const policy = p.blacklist ?? {};
+  const base = makeBlacklist(policy);
+  const axon: Axon = createAxon({
+    ...p.axonOptions,
+    keypair: p.hotkey,
+    callers,
+    host: p.axon.host,
+    port: p.axon.port,
+    externalIp: p.axon.externalIp,
+    externalPort: p.axon.externalPort,
+    blacklist: policy,
+    logger: p.axonOptions?.logger ?? log,
+    metricsRegistry: p.metricsRegistry,
+  });
+  // A per-synapse blacklist replaces the axon-wide one, so the registration policy runs first here.
+  const blacklist = side.blacklist
+    ? async (ctx: HandlerContext) => base(ctx.caller.hotkey, callers.lookup(ctx.caller.hotkey)) ?? (await side.blacklist!(ctx))
+    : undefined;
+  axon.attach(p.commodity.synapse, (request, ctx) => side.handle(request as Record<string, unknown>, ctx) as never, {
+    blacklist,
+    priority: side.priority ? (ctx) => side.priority!(ctx) : undefined,
+  });
+  await axon.start();
+
+  const info = axon.info();
+  try {
+    const mg = await p.chain.getMetagraph(p.netuid);
+    const current = mg.axons[uid];
+    // serve_axon is rate limited: only announce when something changed
+    if (!current || current.ip !== info.ip || current.port !== info.port || current.version !== info.version || current.protocol !== info.protocol) {
+      await p.chain.serveAxon(p.hotkey, p.netuid, info);
+      log.info({ ip: info.ip, port: info.port }, 'axon announced on chain');
+    }
+  } catch (e) {
+    if (e instanceof ChainError && e.code === 'ServingRateLimitExceeded') log.warn('serve_axon rate limited; keeping the previous announcement');
+    else {
+      await axon.stop();
+      await callers.close?.();
+      throw e;
+    }
+  }
+  log.info({ uid, port: axon.port }, 'miner started');
+
+  let stopped = false;
+  return {
+    uid,
+    axon,
+    port: axon.port,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await axon.stop();
+      await callers.close?.();
+      log.info('miner stopped');
+    },
+  };
+}
