@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { runCli } from './program.ts';
+import { registerWeightsCommands } from '../consensus/weights/cli.ts';
 import { registerSimulateCommands } from '../simulate/cli.ts';
 import { registerWalletCommands } from '../wallet/cli.ts';
 
@@ -10,5 +11,6 @@ const program = new Command('subnet')
 
 registerWalletCommands(program);
 registerSimulateCommands(program);
+registerWeightsCommands(program);
 
 await runCli(program, process.argv);
