@@ -1,19 +1,13 @@
 import type { SparseRow } from '../consensus/types.ts';
+import { roundHalfEven } from '../consensus/weights/float.ts';
 
 const U16_MAX = 65535;
 
-/** Python's `round` (half to even), which the SDK's convert_weights_and_uids_for_emit uses. */
-export function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const diff = x - f;
-  if (diff > 0.5) return f + 1;
-  if (diff < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
-
 /**
  * Turn relative weights into the row subtensor stores: divide by the max so the largest entry becomes
- * 65535, `round(w/max·65535)`. Zeros stay as explicit entries (they matter to Yuma 3's sparse bonds).
+ * 65535, `round(w/max·65535)` half to even, as the SDK's convertWeightsAndUidsForEmit — except that zeros
+ * stay as explicit entries (as in subtensor's Yuma 3 tests): Yuma 3's sparse bonds decay an explicit
+ * zero but drop an omitted uid.
  * Returns null when there is nothing to set (no entry or all zero), like the SDK's `([], [])`.
  */
 export function maxUpscaleToU16(entries: Array<[number, number]>): SparseRow | null {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../framework/errors.ts';
 import { parseScenarioFile, parseScenarioText } from '../../framework/simulate/scenario-file.ts';
-import { maxUpscaleToU16, roundHalfEven } from '../../framework/simulate/weights.ts';
+import { maxUpscaleToU16 } from '../../framework/simulate/weights.ts';
 
 const VALID_YAML = `
 name: my-switch
@@ -106,9 +106,6 @@ describe('scenario files', () => {
 
 describe('stored weights', () => {
   it('max-upscales to u16 with half-to-even rounding and keeps explicit zeros', () => {
-    expect(roundHalfEven(2.5)).toBe(2);
-    expect(roundHalfEven(3.5)).toBe(4);
-    expect(roundHalfEven(3.49)).toBe(3);
     const row = maxUpscaleToU16([[4, 0.5], [2, 1], [3, 0]])!;
     expect(row).toEqual([[2, 65535], [3, 0], [4, 32768]]); // 32767.5 → even 32768
     expect(maxUpscaleToU16([[1, 0]])).toBeNull();

@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { Command } from 'commander';
+import { registerSimulateCommands } from '../../framework/simulate/cli.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = resolve(import.meta.dirname, '../../bin/subnet.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function subnet(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => name === 'g' });
+
+/** Number of series drawn in each panel of an SVG written by the CLI. */
+function seriesPerPanel(svg: string): number[] {
+  const doc = parser.parse(svg) as { svg: { g: Array<Record<string, unknown>> } };
+  return doc.svg.g
+    .filter((g) => g['@class'] === 'panel')
+    .map((p) => ((p.g as Array<Record<string, unknown>>) ?? []).filter((g) => g['@class'] === 'series').length);
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'simulate-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('subnet simulate', () => {
+  it('documents every option in --help', () => {
+    const program = new Command('subnet');
+    registerSimulateCommands(program);
+    const help = program.commands.find((c) => c.name() === 'simulate')!.helpInformation();
+    for (const flag of ['--scenario', '--epochs', '--mode', '--out', '--json', '--list', '--progress']) expect(help).toContain(flag);
+  });
+
+  it('lists built-ins, runs all modes to JSON, and writes well-formed SVG charts', async () => {
+    const out = join(dir, 'charts');
+    const [list, run] = await Promise.all([
+      subnet(['simulate', '--list']),
+      subnet(['simulate', '--scenario', 'weight copier', '--epochs', '8', '--out', out, '--json', '--progress']),
+    ]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^kappa-moves-first\s/m);
+    expect(list.stdout).toMatch(/^cabal-above-kappa\s/m);
+
+    expect(run.stderr).not.toContain('internal error');
+    expect(run.code).toBe(0);
+    const results = JSON.parse(run.stdout) as Array<{ mode: string; epochs: number; perEpoch: Array<{ emission: string[] }> }>;
+    expect(results.map((r) => r.mode)).toEqual(['yuma2', 'yuma3', 'yuma3-liquid']);
+    expect(results[0].perEpoch).toHaveLength(8);
+    expect(typeof results[0].perEpoch[0].emission[0]).toBe('string'); // bigint RAO as decimal strings
+    expect(run.stderr).toMatch(/weight-copier \[yuma3\]: epoch 8\/8/); // --progress off a TTY
+    expect(run.stderr).toContain(join(out, 'weight-copier-dividends.svg'));
+
+    const div = await readFile(join(out, 'weight-copier-dividends.svg'), 'utf8');
+    const inc = await readFile(join(out, 'weight-copier-incentive.svg'), 'utf8');
+    expect(XMLValidator.validate(div)).toBe(true);
+    expect(XMLValidator.validate(inc)).toBe(true);
+    expect(seriesPerPanel(div)).toEqual([3, 3, 3]); // H1, H2, copier in each of the three modes
+    expect(seriesPerPanel(inc)).toEqual([4, 4, 4]); // s1…s4
+    expect(JSON.parse(await readFile(join(out, 'weight-copier.json'), 'utf8'))).toHaveLength(3);
+  });
+
+  it('runs a YAML scenario file in one mode and prints tables', async () => {
+    const file = join(dir, 'ok.yaml');
+    await writeFile(
+      file,
+      'name: file-case\nepochs: 3\nparticipants:\n  - { name: V, role: validator, stake: "1 TAO", weights: [{ fromEpoch: 0, to: { m1: 1 } }] }\n  - { name: m1, role: miner }\n',
+    );
+    const r = await subnet(['simulate', '--scenario', file], { SUBNET_SIMULATE_MODE: 'yuma3' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('== file-case · Yuma 3 · 3 epochs ==');
+    expect(r.stdout).not.toContain('Yuma 2');
+    expect(r.stdout).toMatch(/^summary: file-case/m);
+  });
+
+  it('exits 2 with one line for user mistakes', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'name: bad\nparticipants:\n  - { name: V, role: validator, stake: -1 }\n');
+    const runs = await Promise.all([
+      subnet(['simulate', '--scenario', 'no-such-scenario']),
+      subnet(['simulate', '--scenario', bad]),
+      subnet(['simulate', '--scenario', 'weight-copier', '--epochs', '0']),
+      subnet(['simulate', '--scenario', 'weight-copier', '--mode', 'yuma9']),
+      subnet(['simulate'], { SUBNET_SIMULATE_EPOCHS: 'many' }),
+    ]);
+    const expected = [/unknown scenario 'no-such-scenario'/, /participants\.0\.stake/, /--epochs/, /yuma9/, /SUBNET_SIMULATE_EPOCHS/];
+    runs.forEach((r, i) => {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(expected[i]);
+      expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
+      expect(r.stdout).toBe('');
+    });
+  });
+});
