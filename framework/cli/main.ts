@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { runCli } from './program.ts';
 import { registerWeightsCommands } from '../consensus/weights/cli.ts';
+import { registerConsensusCommands } from '../consensus/cli.ts';
 import { registerSimulateCommands } from '../simulate/cli.ts';
 import { registerWalletCommands } from '../wallet/cli.ts';
+import { registerChainCommands } from '../chain/cli.ts';
 
 // Each concept contributes its own subcommands; add one import and one call per concept.
 const program = new Command('subnet')
@@ -11,6 +13,8 @@ const program = new Command('subnet')
 
 registerWalletCommands(program);
 registerSimulateCommands(program);
+registerConsensusCommands(program);
 registerWeightsCommands(program);
+registerChainCommands(program);
 
 await runCli(program, process.argv);
