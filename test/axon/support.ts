@@ -43,21 +43,21 @@ export interface SignedRequest {
 /** Build a request exactly as an SDK dendrite would (headers + json body), signed by `caller`. */
 export function signedRequest<S extends SynapseDef>(
   def: S,
-  req: RequestOf<S>,
+  req: z.input<S['request']>,
   caller: Keypair,
   axonHotkey: string,
-  opts: { uuid?: string; nonce?: bigint; timeout?: number; signature?: string | null } = {},
+  opts: { uuid?: string; nonce?: bigint; timeout?: number; signature?: string | null; signAs?: Keypair } = {},
 ): SignedRequest {
   const uuid = opts.uuid ?? newUuid();
   const nonce = opts.nonce ?? nowNanos();
-  const body = buildSynapseBody(def, req, {
+  const body = buildSynapseBody(def, req as RequestOf<S>, {
     timeout: opts.timeout ?? 12,
     dendrite: { ip: '127.0.0.1', version: PROTOCOL_VERSION, nonce, uuid, hotkey: caller.ss58Address },
     axon: { ip: '127.0.0.1', port: 0, hotkey: axonHotkey },
   });
   const bodyHash = synapseBodyHash(def, body);
   const signature =
-    opts.signature === undefined ? signRequest(caller, { nonce, dendriteHotkey: caller.ss58Address, axonHotkey, uuid, bodyHash }) : opts.signature;
+    opts.signature === undefined ? signRequest(opts.signAs ?? caller, { nonce, dendriteHotkey: caller.ss58Address, axonHotkey, uuid, bodyHash }) : opts.signature;
   if (signature !== null) body.dendrite.signature = signature;
   const headers = toHeaders(def, body, { bodyHash });
   return { headers: { ...headers, 'content-type': 'application/json' }, body: serializeSynapseBody(def, body) };
