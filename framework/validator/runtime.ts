@@ -1,0 +1,541 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { hexToU8a, u8aToHex } from '@polkadot/util';
+import { ChainError, type BlockInfo, type Chain, type Metagraph, type SubnetHyperparameters } from '../chain/types.ts';
+import { RetryLater, type Commodity, type MinerAnswer, type Rewards, type ScoredTask, type TaskSpec } from '../commodity/define.ts';
+import { MinerStateStore } from '../commodity/miner-state.ts';
+import { FilePendingStore, type PendingStore, type PendingTask, type ResolveAt } from '../commodity/pending.ts';
+import { SeededRng } from '../commodity/rng.ts';
+import { isServing, sampleMiners } from '../commodity/sampler.ts';
+import { ema } from '../commodity/scorers.ts';
+import { Dendrite } from '../dendrite/index.ts';
+import { UserError } from '../errors.ts';
+import { cryptoReady } from '../wallet/keypair.ts';
+import { createValidatorMetrics, type ValidatorMetrics } from './metrics.ts';
+import { loadValidatorState, StateWriter, type StoredCommit, type ValidatorStateFile } from './state.ts';
+import type { AxonTargetLike, DendriteLike, StartValidatorParams, ValidatorHandle, ValidatorOptions } from './types.ts';
+import { computeEmitWeights } from './weights.ts';
+import { commitWeights, revealDueCommits, type WeightOutcome } from './commit-reveal.ts';
+
+const MAX_SCORED_IDS = 2000;
+
+type Req = Record<string, unknown>;
+type Res = Record<string, unknown>;
+
+/**
+ * The validator loop, built to avoid the subnet template's known defects: bounded concurrent rounds with
+ * no blocking sleeps, timeouts from the commodity, metagraph growth/shrink/hotkey changes handled by
+ * keying everything by hotkey, atomic state persisted every round, weights gated by the chain's rate
+ * limit, and no crash on a miner's fault or a transient chain error (logged, retried next block).
+ */
+export async function startValidator<C extends Commodity>(params: StartValidatorParams<C>): Promise<ValidatorHandle> {
+  const v = new ValidatorRuntime(params as unknown as StartValidatorParams<Commodity>);
+  await v.init();
+  return v.handle();
+}
+
+class ValidatorRuntime {
+  private readonly chain: Chain;
+  private readonly netuid: number;
+  private readonly commodity: Commodity;
+  private readonly opts: Required<Pick<ValidatorOptions, 'alpha' | 'resyncEveryBlocks' | 'concurrency' | 'roundIntervalMs' | 'weightsEveryBlocks' | 'queryConcurrency' | 'maxScoreAttempts' | 'retryDelayBlocks'>> &
+    ValidatorOptions;
+  private readonly log: Logger;
+  private readonly metrics: ValidatorMetrics;
+  private readonly writer: StateWriter;
+  private readonly minerState: MinerStateStore<unknown>;
+  private readonly scores = new Map<string, number>();
+  private readonly hotkey: StartValidatorParams<Commodity>['hotkey'];
+  private readonly statePath: string;
+
+  private dendrite!: DendriteLike;
+  private ownsDendrite = false;
+  private pending!: PendingStore;
+  private state!: ValidatorStateFile;
+  private secret!: Uint8Array;
+  private metagraph!: Metagraph;
+  private hyper!: SubnetHyperparameters;
+  private block!: BlockInfo;
+  private lastResyncBlock = -1;
+  private uid: number | null = null;
+  private scoredIds: string[] = [];
+
+  private running = false;
+  private unsubscribe: (() => void) | null = null;
+  private tickRunning: Promise<void> | null = null;
+  private tickAgain = false;
+  private readonly slots: Promise<void>[] = [];
+  private readonly sleepers = new Set<() => void>();
+  private weightWaiters: Array<(o: WeightOutcome) => void> = [];
+
+  constructor(private readonly params: StartValidatorParams<Commodity>) {
+    this.chain = params.chain;
+    this.netuid = params.netuid;
+    this.commodity = params.commodity;
+    this.hotkey = params.hotkey;
+    this.statePath = params.statePath;
+    const o = params.options ?? {};
+    this.opts = {
+      ...o,
+      alpha: o.alpha ?? 0.1,
+      resyncEveryBlocks: o.resyncEveryBlocks ?? 10,
+      concurrency: o.concurrency ?? 1,
+      roundIntervalMs: o.roundIntervalMs ?? 1000,
+      weightsEveryBlocks: o.weightsEveryBlocks ?? 0,
+      queryConcurrency: o.queryConcurrency ?? 32,
+      maxScoreAttempts: o.maxScoreAttempts ?? 50,
+      retryDelayBlocks: o.retryDelayBlocks ?? 5,
+    };
+    if (!(this.opts.alpha > 0 && this.opts.alpha <= 1)) throw new UserError(`alpha must be in (0, 1], got ${this.opts.alpha}`);
+    if (!(this.opts.concurrency >= 1)) throw new UserError(`concurrency must be ≥ 1, got ${this.opts.concurrency}`);
+    this.log = (o.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ role: 'validator', netuid: this.netuid });
+    this.metrics = createValidatorMetrics(o.metricsRegistry);
+    this.writer = new StateWriter(join(this.statePath, 'validator.json'));
+    this.minerState = new MinerStateStore(this.commodity.minerState);
+  }
+
+  // ---------- startup ----------
+
+  async init(): Promise<void> {
+    await cryptoReady();
+    const me = this.hotkey.ss58Address;
+    const loaded = await loadValidatorState(join(this.statePath, 'validator.json'), this.netuid, me);
+    if (loaded.warning) this.log.warn(loaded.warning);
+    const secret = this.opts.secret ?? (loaded.state ? hexToU8a(loaded.state.secret) : new Uint8Array(randomBytes(32)));
+    if (secret.length !== 32) throw new UserError(`validator secret must be 32 bytes, got ${secret.length}`);
+    this.secret = secret;
+    this.state = loaded.state ?? {
+      version: 1,
+      netuid: this.netuid,
+      hotkey: me,
+      step: 0,
+      secret: u8aToHex(secret),
+      hotkeys: [],
+      scores: {},
+      minerState: {},
+      scoredTaskIds: [],
+      lastWeightsBlock: 0,
+      commits: [],
+    };
+    this.state.secret = u8aToHex(secret);
+    for (const [hk, s] of Object.entries(this.state.scores)) this.scores.set(hk, s);
+    const ms = this.minerState.load(this.state.minerState);
+    if (ms.invalid.length > 0) this.log.warn({ hotkeys: ms.invalid }, 'per-miner state failed its schema; those miners start fresh');
+    this.scoredIds = [...this.state.scoredTaskIds];
+    this.pending = this.opts.pendingStore ?? (await FilePendingStore.open(join(this.statePath, 'pending.json'), (m) => this.log.warn(m)));
+
+    if (!(await this.timed('subnetExists', () => this.chain.subnetExists(this.netuid)))) {
+      throw new UserError(`subnet ${this.netuid} does not exist`, { hint: 'check --netuid, or create it with `subnet subnets create`' });
+    }
+    this.block = await this.timed('getBlock', () => this.chain.getBlock());
+    await this.resync();
+    if (this.uid === null) {
+      throw new UserError(`hotkey ${me} is not registered on subnet ${this.netuid}`, { hint: 'register it first (burned register) and try again' });
+    }
+    if (this.params.dendrite) this.dendrite = this.params.dendrite;
+    else {
+      this.dendrite = new Dendrite(this.hotkey);
+      this.ownsDendrite = true;
+    }
+    this.metrics.step.set(this.state.step);
+    this.metrics.pendingTasks.set(await this.pending.size());
+    this.log.info({ uid: this.uid, step: this.state.step, scored: this.scores.size, pending: await this.pending.size() }, 'validator started');
+
+    this.running = true;
+    this.unsubscribe = this.chain.subscribeBlocks((b) => this.onBlock(b));
+    for (let i = 0; i < this.opts.concurrency; i++) this.slots.push(this.roundSlot(i));
+  }
+
+  handle(): ValidatorHandle {
+    const self = this;
+    return {
+      stop: () => this.stop(),
+      metrics: this.metrics.registry,
+      state: {
+        get step() { return self.state.step; },
+        get uid() { return self.uid; },
+        get lastWeightsBlock() { return self.state.lastWeightsBlock; },
+        scores: () => Object.fromEntries(self.scores),
+        scoresByUid: () => self.metagraph.hotkeys.map((hk) => self.scores.get(hk) ?? Number.NaN),
+        pendingCount: () => self.pending.size(),
+        nextWeightsAttempt: () => new Promise<WeightOutcome>((r) => self.weightWaiters.push(r)),
+      },
+    };
+  }
+
+  private async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.unsubscribe?.();
+    for (const wake of this.sleepers) wake();
+    await Promise.allSettled(this.slots);
+    await this.tickRunning?.catch(() => {});
+    await this.persist();
+    await this.writer.flush();
+    await this.pending.close();
+    if (this.ownsDendrite) await this.dendrite.close().catch(() => {});
+    this.log.info({ step: this.state.step }, 'validator stopped');
+  }
+
+  // ---------- chain sync ----------
+
+  private async timed<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    const end = this.metrics.chainLatency.startTimer({ op });
+    try {
+      return await fn();
+    } finally {
+      end();
+    }
+  }
+
+  private async resync(): Promise<void> {
+    const [mg, hyper] = await Promise.all([
+      this.timed('getMetagraph', () => this.chain.getMetagraph(this.netuid)),
+      this.timed('getHyperparameters', () => this.chain.getHyperparameters(this.netuid)),
+    ]);
+    const previous = this.state.hotkeys;
+    const current = new Set(mg.hotkeys);
+    // Anything keyed by a hotkey that left the subnet is dropped: a recycled uid starts from zero.
+    const dropped: string[] = [];
+    for (const hk of [...this.scores.keys()]) {
+      if (!current.has(hk)) {
+        this.scores.delete(hk);
+        dropped.push(hk);
+      }
+    }
+    this.minerState.syncHotkeys(mg.hotkeys);
+    if (dropped.length > 0 || previous.length !== mg.n) {
+      this.log.info({ n: mg.n, previousN: previous.length, reset: dropped.length }, 'metagraph changed');
+    }
+    this.metrics.minerScore.reset();
+    this.metagraph = mg;
+    this.hyper = hyper;
+    this.state.hotkeys = [...mg.hotkeys];
+    const idx = mg.hotkeys.indexOf(this.hotkey.ss58Address);
+    if (idx < 0 && this.uid !== null) this.log.error('our hotkey is no longer registered; rounds continue but weights are not set');
+    this.uid = idx >= 0 ? idx : null;
+    this.lastResyncBlock = this.block.number;
+    mg.hotkeys.forEach((hk, uid) => {
+      const s = this.scores.get(hk);
+      if (s !== undefined) this.metrics.minerScore.set({ uid: String(uid), hotkey: hk }, s);
+    });
+  }
+
+  private onBlock(block: BlockInfo): void {
+    if (!this.running) return;
+    if (!this.block || block.number > this.block.number) this.block = block;
+    if (this.tickRunning) {
+      this.tickAgain = true;
+      return;
+    }
+    this.tickRunning = this.tick().finally(() => {
+      this.tickRunning = null;
+      if (this.tickAgain && this.running) {
+        this.tickAgain = false;
+        this.onBlock(this.block);
+      }
+    });
+  }
+
+  /** Per-block work. Each step is independent: a failing one is logged and retried on a later block. */
+  private async tick(): Promise<void> {
+    if (this.block.number - this.lastResyncBlock >= this.opts.resyncEveryBlocks) {
+      await this.guard('resync', () => this.resync());
+    }
+    await this.guard('delayed scoring', () => this.processDue());
+    await this.guard('weights', () => this.maybeWeights());
+  }
+
+  private async guard(what: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, `${what} failed; retrying on a later block`);
+    }
+  }
+
+  // ---------- rounds ----------
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+
+  private async roundSlot(slot: number): Promise<void> {
+    // stagger slots so concurrent rounds don't start in lockstep
+    if (slot > 0) await this.sleep((this.opts.roundIntervalMs / this.opts.concurrency) * slot);
+    while (this.running) {
+      const started = Date.now();
+      try {
+        const result = await this.runRound();
+        this.metrics.rounds.inc({ result });
+      } catch (e) {
+        // validator-side failure: nobody is scored for this round
+        this.metrics.rounds.inc({ result: 'error' });
+        this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'round failed; no miner was scored');
+      }
+      const wait = this.opts.roundIntervalMs - (Date.now() - started);
+      if (this.running) await this.sleep(Math.max(wait, 10));
+    }
+  }
+
+  private async runRound(): Promise<'ok' | 'empty'> {
+    const round = ++this.state.step;
+    this.metrics.step.set(round);
+    const block = this.block;
+    const metagraph = this.metagraph;
+    const rng = SeededRng.forRound(this.secret, block.hash, round);
+    const exclude = [this.hotkey.ss58Address];
+    const generated = await this.commodity.generate({
+      round,
+      block,
+      metagraph,
+      rng,
+      validatorHotkey: this.hotkey.ss58Address,
+      now: Date.now(),
+      state: this.minerState,
+      sample: (k, filter) => sampleMiners(metagraph, { k: k ?? this.commodity.sampleSize, rng: rng.fork('sample'), exclude, filter }),
+    });
+    const tasks = generated === null ? [] : Array.isArray(generated) ? generated : [generated];
+    let asked = 0;
+    await Promise.all(
+      tasks.map(async (spec, i) => {
+        asked += await this.runTask(spec as TaskSpec<Req, unknown>, round, i, block, metagraph, rng.fork(`task-${i}`));
+      }),
+    );
+    await this.persist();
+    return asked > 0 ? 'ok' : 'empty';
+  }
+
+  private async runTask(spec: TaskSpec<Req, unknown>, round: number, index: number, block: BlockInfo, metagraph: Metagraph, rng: SeededRng): Promise<number> {
+    const uids = (spec.uids ?? sampleMiners(metagraph, { k: this.commodity.sampleSize, rng, exclude: [this.hotkey.ss58Address] })).filter(
+      (uid) => uid >= 0 && uid < metagraph.n && isServing(metagraph.axons[uid]),
+    );
+    if (uids.length === 0) return 0;
+    const targets: AxonTargetLike[] = uids.map((uid) => {
+      const axon = metagraph.axons[uid]!;
+      return { ip: axon.ip, port: axon.port, hotkey: metagraph.hotkeys[uid] };
+    });
+    const queries = uids.map((uid) => {
+      const q = typeof spec.query === 'function' ? (spec.query as (t: { uid: number; hotkey: string }) => Req)({ uid, hotkey: metagraph.hotkeys[uid] }) : spec.query;
+      return this.commodity.query.parse(q) as Req;
+    });
+    const timeoutMs = spec.timeoutMs ?? this.commodity.timeoutMs;
+    const responses = await this.dendrite.forward(targets, this.commodity.synapse, (_t, i) => queries[i], { timeoutMs, concurrency: this.opts.queryConcurrency });
+    const answers: MinerAnswer<Req, Res>[] = uids.map((uid, i) => this.toAnswer(uid, metagraph.hotkeys[uid], queries[i], responses[i]));
+    for (const a of answers) this.metrics.queries.inc({ outcome: a.ok ? 'ok' : 'failed' });
+    const task: ScoredTask<unknown> = {
+      id: `${round}.${index}.${randomUUID().slice(0, 8)}`,
+      round,
+      createdBlock: block.number,
+      createdAt: Date.now(),
+      data: spec.data,
+      resolveAt: spec.resolveAt,
+      attempts: 0,
+    };
+    if (spec.resolveAt) {
+      await this.enqueue(task, spec.resolveAt, answers);
+      return uids.length;
+    }
+    await this.scoreTask(task, answers, null);
+    return uids.length;
+  }
+
+  private toAnswer(uid: number, hotkey: string, query: Req, r: { ok: boolean; statusCode: number; statusMessage: string | null; response: unknown; roundTripMs: number } | undefined): MinerAnswer<Req, Res> {
+    if (!r) return { uid, hotkey, ok: false, statusCode: 0, statusMessage: 'no response', latencyMs: Number.POSITIVE_INFINITY, query, response: null };
+    let response: Res | null = null;
+    let ok = r.ok;
+    let statusMessage = r.statusMessage ?? null;
+    if (r.ok) {
+      const parsed = this.commodity.response.safeParse(r.response);
+      if (parsed.success) response = parsed.data as Res;
+      else {
+        ok = false;
+        statusMessage = 'response failed the commodity schema';
+      }
+    }
+    return { uid, hotkey, ok, statusCode: r.statusCode, statusMessage, latencyMs: r.roundTripMs, query, response };
+  }
+
+  // ---------- scoring ----------
+
+  private async enqueue(task: ScoredTask<unknown>, resolveAt: ResolveAt, answers: MinerAnswer<Req, Res>[]): Promise<void> {
+    const p: PendingTask = {
+      id: task.id,
+      commodity: this.commodity.name,
+      round: task.round,
+      createdBlock: task.createdBlock,
+      createdAt: task.createdAt,
+      resolveAt,
+      attempts: task.attempts,
+      data: this.commodity.taskData.parse(task.data),
+      answers: answers.map((a) => ({ ...a, latencyMs: Number.isFinite(a.latencyMs) ? a.latencyMs : -1 })),
+    };
+    await this.pending.add(p);
+    this.metrics.pendingTasks.set(await this.pending.size());
+  }
+
+  /** Score and apply. `pending` is set when the task came from the delayed queue. */
+  private async scoreTask(task: ScoredTask<unknown>, answers: MinerAnswer<Req, Res>[], pending: PendingTask | null): Promise<void> {
+    let outcome: Rewards | RetryLater;
+    try {
+      outcome = await this.commodity.score({ task, answers, block: this.block, now: Date.now(), metagraph: this.metagraph, state: this.minerState });
+    } catch (e) {
+      // a scorer failure is the validator's problem: no miner is penalized
+      this.metrics.scoringErrors.inc();
+      this.log.warn({ task: task.id, err: e instanceof Error ? e.message : String(e) }, 'scoring failed; no rewards applied');
+      if (pending) await this.retryOrDrop(pending, { block: this.block.number + this.opts.retryDelayBlocks });
+      return;
+    }
+    if (outcome instanceof RetryLater) {
+      if (pending) await this.retryOrDrop(pending, outcome.at);
+      else await this.enqueue(task, outcome.at, answers);
+      return;
+    }
+    this.applyRewards(outcome);
+    if (pending) {
+      this.scoredIds.push(task.id);
+      if (this.scoredIds.length > MAX_SCORED_IDS) this.scoredIds.splice(0, this.scoredIds.length - MAX_SCORED_IDS);
+      await this.persist();
+      await this.pending.complete(task.id);
+      this.metrics.pendingTasks.set(await this.pending.size());
+    }
+  }
+
+  private async retryOrDrop(p: PendingTask, at: ResolveAt): Promise<void> {
+    const attempts = p.attempts + 1;
+    if (attempts >= this.opts.maxScoreAttempts) {
+      this.log.warn({ task: p.id, attempts }, 'delayed task dropped after too many attempts; no rewards applied');
+      await this.pending.complete(p.id);
+    } else await this.pending.reschedule(p.id, at, attempts);
+    this.metrics.pendingTasks.set(await this.pending.size());
+  }
+
+  private async processDue(): Promise<void> {
+    const due = await this.pending.due(this.block.number, Date.now(), 100);
+    for (const p of due) {
+      if (!this.running) return;
+      if (this.scoredIds.includes(p.id)) {
+        await this.pending.complete(p.id); // applied before a crash; do not apply twice
+        continue;
+      }
+      const data = this.commodity.taskData.safeParse(p.data);
+      if (!data.success) {
+        this.log.warn({ task: p.id }, 'stored task data no longer matches the commodity schema; dropped without penalty');
+        await this.pending.complete(p.id);
+        continue;
+      }
+      const answers: MinerAnswer<Req, Res>[] = p.answers.map((a) => {
+        const q = this.commodity.query.safeParse(a.query);
+        const r = a.response === null ? null : this.commodity.response.safeParse(a.response);
+        const response = r && r.success ? (r.data as Res) : null;
+        return {
+          uid: a.uid,
+          hotkey: a.hotkey,
+          ok: a.ok && response !== null,
+          statusCode: a.statusCode,
+          statusMessage: a.statusMessage,
+          latencyMs: a.latencyMs < 0 ? Number.POSITIVE_INFINITY : a.latencyMs,
+          query: (q.success ? q.data : a.query) as Req,
+          response,
+        };
+      });
+      const task: ScoredTask<unknown> = { id: p.id, round: p.round, createdBlock: p.createdBlock, createdAt: p.createdAt, data: data.data, resolveAt: p.resolveAt, attempts: p.attempts };
+      await this.scoreTask(task, answers, p);
+    }
+  }
+
+  private applyRewards(rewards: Rewards): void {
+    const current = new Map(this.metagraph.hotkeys.map((hk, uid) => [hk, uid] as const));
+    for (const [hotkey, reward] of Object.entries(rewards)) {
+      const uid = current.get(hotkey);
+      // a miner that left since the query, or a NaN from the scorer: nothing to update
+      if (uid === undefined || uid === this.uid || !Number.isFinite(reward)) continue;
+      const previous = this.scores.get(hotkey);
+      const next = this.commodity.aggregate
+        ? this.commodity.aggregate({ previous, reward, hotkey, state: this.minerState.get(hotkey), alpha: this.opts.alpha })
+        : ema(previous, reward, this.opts.alpha);
+      if (!Number.isFinite(next)) continue;
+      this.scores.set(hotkey, next);
+      this.metrics.minerScore.set({ uid: String(uid), hotkey }, next);
+    }
+  }
+
+  private persist(): Promise<void> {
+    this.state.scores = Object.fromEntries(this.scores);
+    this.state.minerState = this.minerState.toJSON();
+    this.state.scoredTaskIds = [...this.scoredIds];
+    return this.writer.write(this.state);
+  }
+
+  // ---------- weights ----------
+
+  private notifyWeights(o: WeightOutcome): void {
+    this.metrics.weightSets.inc({ result: o });
+    const waiters = this.weightWaiters;
+    this.weightWaiters = [];
+    for (const w of waiters) w(o);
+  }
+
+  private versionKey(): bigint {
+    return this.opts.versionKey ?? BigInt(this.commodity.version);
+  }
+
+  private async maybeWeights(): Promise<void> {
+    if (this.opts.disableWeights || this.uid === null) return;
+    const block = this.block.number;
+    if (this.hyper.commitRevealWeightsEnabled && this.state.commits.length > 0) {
+      const revealed = await revealDueCommits({ chain: this.chain, hotkey: this.hotkey, netuid: this.netuid, hyper: this.hyper, block, commits: this.state.commits, timed: (op, fn) => this.timed(op, fn), log: this.log });
+      if (revealed.changed) {
+        this.state.commits = revealed.commits;
+        await this.persist();
+      }
+      for (const o of revealed.outcomes) this.notifyWeights(o);
+    }
+    const lastUpdate = Math.max(this.metagraph.lastUpdate[this.uid] ?? 0, this.state.lastWeightsBlock);
+    if (lastUpdate !== 0 && block - lastUpdate < this.hyper.weightsSetRateLimit) return; // the chain's own rule
+    if (block - this.state.lastWeightsBlock < this.opts.weightsEveryBlocks) return;
+    const emit = computeEmitWeights(this.scores, this.metagraph, this.hyper, this.commodity.toWeights, this.uid);
+    if (!emit) return; // nobody has earned weight yet
+    const versionKey = this.versionKey();
+    try {
+      if (this.hyper.commitRevealWeightsEnabled) {
+        await commitWeights({
+          chain: this.chain, hotkey: this.hotkey, netuid: this.netuid, block, emit, versionKey,
+          timed: (op, fn) => this.timed(op, fn),
+          remember: async (c: StoredCommit | null, replace?: StoredCommit) => {
+            this.state.commits = this.state.commits.filter((x) => x !== replace);
+            if (c) this.state.commits.push(c);
+            await this.persist();
+          },
+        });
+        this.state.lastWeightsBlock = block;
+        await this.persist();
+        this.log.info({ block, uids: emit.uids.length }, 'weights committed');
+        this.notifyWeights('committed');
+      } else {
+        await this.timed('setWeights', () => this.chain.setWeights(this.hotkey, this.netuid, emit.uids, emit.values, versionKey));
+        this.state.lastWeightsBlock = block;
+        await this.persist();
+        this.log.info({ block, uids: emit.uids.length }, 'weights set');
+        this.notifyWeights('set');
+      }
+    } catch (e) {
+      if (e instanceof ChainError && e.code === 'SettingWeightsTooFast') {
+        this.log.info('too soon to set weights; will retry');
+        this.notifyWeights('rate_limited');
+        return;
+      }
+      this.notifyWeights('error');
+      throw e;
+    }
+  }
+}
