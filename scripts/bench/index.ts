@@ -10,7 +10,10 @@ interface Suite {
 }
 
 // Each suite module exports `run()`; register new suites here.
-const suites: Suite[] = [];
+const suites: Suite[] = [
+  { name: 'consensus', description: 'runEpoch (Number fast path) vs BigInt reference, n = 256 mainnet and n = 4096 synthetic', load: () => import('./consensus.ts') },
+  { name: 'weights', description: 'SDK-exact weight processing and commit hash vs baselines', load: () => import('./weights.ts') },
+];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));

@@ -26,12 +26,15 @@ function pairwise(a: ArrayLike<number>, start: number, n: number, r: Rounder): n
   }
   if (n <= PW_BLOCKSIZE) {
     // Eight interleaved accumulators, combined as a balanced tree, then the tail sequentially.
-    const acc = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => a[start + j]);
+    let r0 = a[start], r1 = a[start + 1], r2 = a[start + 2], r3 = a[start + 3];
+    let r4 = a[start + 4], r5 = a[start + 5], r6 = a[start + 6], r7 = a[start + 7];
     let i = 8;
     for (; i < n - (n % 8); i += 8) {
-      for (let j = 0; j < 8; j++) acc[j] = r(acc[j] + a[start + i + j]);
+      const p = start + i;
+      r0 = r(r0 + a[p]); r1 = r(r1 + a[p + 1]); r2 = r(r2 + a[p + 2]); r3 = r(r3 + a[p + 3]);
+      r4 = r(r4 + a[p + 4]); r5 = r(r5 + a[p + 5]); r6 = r(r6 + a[p + 6]); r7 = r(r7 + a[p + 7]);
     }
-    let res = r(r(r(acc[0] + acc[1]) + r(acc[2] + acc[3])) + r(r(acc[4] + acc[5]) + r(acc[6] + acc[7])));
+    let res = r(r(r(r0 + r1) + r(r2 + r3)) + r(r(r4 + r5) + r(r6 + r7)));
     for (; i < n; i++) res = r(res + a[start + i]);
     return res;
   }
@@ -67,7 +70,7 @@ export function npQuantileLinear(a: ArrayLike<number>, q: number, dtype: FloatDt
   const r = rounderFor(dtype);
   const n = a.length;
   if (n === 0) throw new RangeError('quantile of an empty array');
-  const sorted = Array.from(a).sort((x, y) => x - y);
+  const sorted = Float64Array.from(a).sort(); // typed-array sort is numeric and much faster
   const virtualIndex = (n - 1) * q;
   let prev = Math.floor(virtualIndex);
   let next = prev + 1;

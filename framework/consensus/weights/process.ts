@@ -29,10 +29,10 @@ export function normalizeMaxWeight(x: number[], limit = 0.1, options: NormalizeO
   if (npSum(weights, dtype) === 0 || n * limit <= 1) {
     return weights.map(() => r(1 / n));
   }
-  const values = [...weights].sort((a, b) => a - b);
+  const values = Array.from(Float64Array.from(weights).sort());
   const valuesSum = npSum(values, dtype);
   const estimation = values.map((v) => r(v / valuesSum));
-  if (Math.max(...estimation) <= lim) {
+  if (estimation[n - 1] <= lim) { // sorted ascending: the last is the max
     const s = npSum(weights, dtype);
     return weights.map((w) => r(w / s));
   }
