@@ -220,16 +220,16 @@ function weightRowFor(
 ): SparseRow | null {
   if (p.role === 'miner') return null;
   const entries: Array<[number, number]> = [];
-  if (p.role === 'copier') {
-    // Copies the consensus published by the previous epoch; nothing to copy before the first one.
-    const c = state.lastConsensus;
-    if (!c) return null;
+  const c = state.lastConsensus;
+  if (p.role === 'copier' && c !== null) {
+    // Copies the consensus published by the previous epoch (it cannot see this epoch's yet).
     for (const q of all) {
       if (q.uid === p.uid || !registered(q, e)) continue;
       if (q.role === 'miner' || c[q.uid] > 0) entries.push([q.uid, c[q.uid]]);
     }
     return maxUpscaleToU16(entries);
   }
+  // Validators follow their schedule; a copier, before the first epoch ran, its own (what it had copied).
   const targets = p.weights?.(e) ?? null;
   if (targets === null) return null;
   checkTargets(p, e, targets, all);

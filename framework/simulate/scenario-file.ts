@@ -92,7 +92,7 @@ export const scenarioFileSchema = z
   .superRefine((s, ctx) => {
     const names = new Set(s.participants.map((p) => p.name));
     s.participants.forEach((p, i) => {
-      if (p.weights && p.role !== 'validator') {
+      if (p.weights && p.role === 'miner') {
         ctx.addIssue({ code: 'custom', path: ['participants', i, 'weights'], message: `a ${p.role} sets no weight schedule` });
       }
       checkIncreasing(p.weights ?? [], ['participants', i, 'weights'], ctx);

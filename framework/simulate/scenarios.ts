@@ -85,12 +85,13 @@ function driftingQuality(e: number): WeightTargets {
 const weightCopier: Scenario = {
   name: 'weight-copier',
   description:
-    'Weight copier: two honest validators track miners whose quality changes every 4 epochs; a copier (30% stake) sets last epoch\'s consensus.',
+    'Weight copier: two honest validators (40% and 30% stake) track miners whose quality changes every 4 epochs; a copier (30%) sets last epoch\'s consensus.',
   epochs: 40,
   participants: [
-    validator('H1', 0, 35, driftingQuality),
-    validator('H2', 1, 35, driftingQuality),
-    { name: 'copier', uid: 2, role: 'copier', stake: 30n * TAO },
+    validator('H1', 0, 40, driftingQuality),
+    validator('H2', 1, 30, driftingQuality),
+    // Before the first consensus it has nothing to copy: it starts from what it copied before the run.
+    { name: 'copier', uid: 2, role: 'copier', stake: 30n * TAO, weights: driftingQuality },
     miner('s1', 3),
     miner('s2', 4),
     miner('s3', 5),

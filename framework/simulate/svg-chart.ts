@@ -84,9 +84,8 @@ export function renderSvgChart(spec: SvgChartSpec): string {
       out.push(`<line x1="${x0}" y1="${fmt(y)}" x2="${x0 + pw}" y2="${fmt(y)}" stroke="#e0e0e0"/>`);
       out.push(`<text x="${x0 - 6}" y="${fmt(y + 4)}" text-anchor="end">${tickLabel(v)}</text>`);
     }
-    const xTicks = Math.min(steps - 1, 8);
-    for (let t = 0; t <= xTicks && steps > 1; t++) {
-      const i = Math.round((t * (steps - 1)) / xTicks);
+    const xStep = Math.max(1, Math.ceil(niceCeil((steps - 1) / 8)));
+    for (let i = 0; i < steps && steps > 1; i += xStep) {
       out.push(`<text x="${fmt(sx(i))}" y="${y0 + ph + 16}" text-anchor="middle">${i}</text>`);
     }
     out.push(`<rect x="${x0}" y="${y0}" width="${pw}" height="${ph}" fill="none" stroke="#888888"/>`);

@@ -9,7 +9,8 @@ export const MODES: readonly Mode[] = ['yuma2', 'yuma3', 'yuma3-liquid'];
 
 /**
  * validator: sets the weights its schedule gives; copier: sets the consensus of the previous epoch
- * (it only sees it once that epoch ran); miner: sets no weights.
+ * (it only sees it once that epoch ran), or in the first epoch its own schedule; miner: sets
+ * no weights.
  */
 export type Role = 'validator' | 'miner' | 'copier';
 
@@ -25,7 +26,8 @@ export interface Participant {
   stake: bigint | ((epoch: number) => bigint);
   /**
    * Weights set before epoch `epoch` runs. `null` sets nothing: the stored row stays (stale) and
-   * LastUpdate is not refreshed, so the validator eventually goes inactive. Ignored for miners and copiers.
+   * LastUpdate is not refreshed, so the validator eventually goes inactive. Ignored for miners. For a
+   * copier, used only in the first epoch, before any consensus exists (what it copied before the run).
    */
   weights?: (epoch: number) => WeightTargets | null;
   /** Epoch at which the uid is (re)registered; 0 = present from the start. */

@@ -8,6 +8,9 @@ import {
   type SimulationResult,
 } from '../../framework/simulate/index.ts';
 import { UserError } from '../../framework/errors.ts';
+import { parseScenarioFile } from '../../framework/simulate/scenario-file.ts';
+
+const EXAMPLES = new URL('../../framework/simulate/examples/', import.meta.url).pathname;
 
 const TAO = 1_000_000_000n;
 const U16_STEP = 1 / 65535;
@@ -83,6 +86,19 @@ describe('mechanism properties', () => {
       expect(copier, mode).toBeLessThan(perStake(r, 'H2'));
       // the copier does follow consensus: after the first epoch it holds bonds
       expect(r.perEpoch[5].bonds[uidOf(r, 'copier')].some((b) => b > 0)).toBe(true);
+    }
+  });
+
+  it('the example scenario file reproduces the built-in copier run, and slow bonds keep the Yuma 3 property', async () => {
+    const file = await parseScenarioFile(`${EXAMPLES}weight-copier.yaml`);
+    const fromFile = runScenario(file, { mode: 'yuma3' });
+    const builtinRun = runScenario(builtin('weight-copier'), { mode: 'yuma3' });
+    expect(fromFile.perEpoch.map((e) => e.dividends)).toEqual(builtinRun.perEpoch.map((e) => e.dividends));
+    expect(fromFile.perEpoch.map((e) => e.bonds)).toEqual(builtinRun.perEpoch.map((e) => e.bonds));
+    const slow = await parseScenarioFile(`${EXAMPLES}weight-copier-slow-bonds.yaml`);
+    for (const mode of ['yuma3', 'yuma3-liquid'] as const) {
+      const r = runScenario(slow, { mode });
+      expect(perStake(r, 'copier'), mode).toBeLessThan(perStake(r, 'H1'));
     }
   });
 
