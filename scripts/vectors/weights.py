@@ -153,6 +153,10 @@ def emit_cases(rng):
         ([0, 1], [131070.0, 3.0]),  # 1.5 -> 2
         ([0, 1, 2], [65535.0, 2.5, 3.5]),  # 2.5 -> 2, 3.5 -> 4
     ]
+    # Near-ties where rounding the weights to float32 first (set_weights path) flips the u16 result.
+    for k in (101, 32767, 40000):
+        for d in (0.0004, 0.001, -0.0004, -0.001):
+            raw.append(([0, 1], [0.7, 0.7 * (k + 0.5 + d) / U16_MAX]))
     for n in (10, 100):
         raw.append((list(range(n)), rng.random(n).tolist()))
         w32 = np.asarray(rng.random(n) ** 3, dtype=np.float32)
@@ -160,7 +164,9 @@ def emit_cases(rng):
     out = []
     for uids, weights in raw:
         u, v = convert_for_emit(uids, weights)
-        out.append({"uids": uids, "weights": weights, "out": {"uids": u, "values": v}})
+        # set_weights/reveal path (convert_and_normalize_weights_and_uids): lists become float32 arrays first.
+        u32, v32 = convert_for_emit(uids, np.array(weights, dtype=np.float32).tolist())
+        out.append({"uids": uids, "weights": weights, "out": {"uids": u, "values": v}, "outF32": {"uids": u32, "values": v32}})
     return out
 
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import {
+  convertAndNormalizeWeightsAndUids,
   convertWeightsAndUidsForEmit,
   normalizeMaxWeight,
   processWeightsForNetuid,
@@ -23,7 +24,7 @@ interface Vectors {
     excludeQuantile: number;
     out: { uids: number[]; weights: number[] };
   }>;
-  emit: Array<{ uids: number[]; weights: number[]; out: { uids: number[]; values: number[] } }>;
+  emit: Array<{ uids: number[]; weights: number[]; out: { uids: number[]; values: number[] }; outF32: { uids: number[]; values: number[] } }>;
 }
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,6 +62,12 @@ describe('vectors', () => {
 
   it('convertWeightsAndUidsForEmit matches Python', () => {
     for (const c of vectors.emit) expect(convertWeightsAndUidsForEmit(c.uids, c.weights)).toEqual(c.out);
+  });
+
+  it('convertAndNormalizeWeightsAndUids (float32 first) matches Python', () => {
+    const differs = vectors.emit.filter((c) => JSON.stringify(c.out) !== JSON.stringify(c.outF32));
+    expect(differs.length).toBeGreaterThan(0); // the float32 cast is observable
+    for (const c of vectors.emit) expect(convertAndNormalizeWeightsAndUids(c.uids, c.weights)).toEqual(c.outF32);
   });
 });
 

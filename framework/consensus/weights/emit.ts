@@ -48,3 +48,11 @@ export function convertWeightsAndUidsForEmit(uids: number[], weights: number[]):
   }
   return out;
 }
+
+/**
+ * SDK `convert_and_normalize_weights_and_uids`, the path `set_weights` and `reveal_weights` take: plain
+ * lists become float32 arrays first, so weights are rounded to float32 before the max-upscale.
+ */
+export function convertAndNormalizeWeightsAndUids(uids: number[], weights: number[]): EmitWeights {
+  return convertWeightsAndUidsForEmit(uids, weights.map((w) => Math.fround(w)));
+}
