@@ -4,6 +4,7 @@ import { registerWeightsCommands } from '../consensus/weights/cli.ts';
 import { registerConsensusCommands } from '../consensus/cli.ts';
 import { registerSimulateCommands } from '../simulate/cli.ts';
 import { registerWalletCommands } from '../wallet/cli.ts';
+import { registerChainOpsCommands } from './commands/chain-ops.ts';
 import { registerChainCommands } from '../chain/cli.ts';
 
 // Each concept contributes its own subcommands; add one import and one call per concept.
@@ -15,6 +16,7 @@ registerWalletCommands(program);
 registerSimulateCommands(program);
 registerConsensusCommands(program);
 registerWeightsCommands(program);
+registerChainOpsCommands(program);
 registerChainCommands(program);
 
 await runCli(program, process.argv);

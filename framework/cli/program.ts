@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
+import { ChainError } from '../chain/types.ts';
 import { isUserError } from '../errors.ts';
 
 /** Format a zod error as one line naming the offending field. */
@@ -34,6 +35,11 @@ function exitCodeFor(e: unknown): number {
     process.stderr.write(`error: ${e.message}\n`);
     if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
     return e.exitCode;
+  }
+  if (e instanceof ChainError) {
+    // the chain refused the call (e.g. SettingWeightsTooFast): not a bug, but not a usage error either
+    process.stderr.write(`error: the chain rejected the call: ${e.message}\n`);
+    return 1;
   }
   if (e instanceof ZodError) {
     process.stderr.write(`error: ${describeZodError(e)}\n`);
