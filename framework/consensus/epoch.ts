@@ -70,7 +70,8 @@ export function runEpoch(input: EpochInput): EpochOutput {
     if (input.liquidAlpha && consensus.some((c) => c !== 0)) {
       emaBonds = liquidAlphaEma(input, wfb, bonds, consensus);
     } else {
-      emaBonds = wfb.map((r, i) => emaRow(r, bonds[i], alpha, n));
+      const acc = new Scratch(n);
+      emaBonds = wfb.map((r, i) => emaRow(r, bonds[i], alpha, n, acc));
     }
     const norm = emaBonds.map((r) => ({ c: r.c, v: r.v.slice() }));
     colNormalize(norm, n);
@@ -93,7 +94,8 @@ export function runEpoch(input: EpochInput): EpochOutput {
     }
     const delta = wfb.map((r, i) => ({ c: r.c, v: r.v.map((v) => mulFloor(v, activeStake[i])) }));
     colNormalize(delta, n);
-    emaBonds = delta.map((r, i) => emaRow(r, bonds[i], alpha, n));
+    const acc = new Scratch(n);
+    emaBonds = delta.map((r, i) => emaRow(r, bonds[i], alpha, n, acc));
     colNormalize(emaBonds, n);
     dividends = normalizeN(emaBonds.map((r) => {
       let s = 0;
@@ -178,7 +180,7 @@ function filteredWeights(input: EpochInput, permits: boolean[], owner: number | 
   });
 }
 
-/** `weighted_median_col_sparse`, with all-zero columns short-cut (their median is 0). */
+/** `weighted_median_col_sparse` on a column-major (CSR) copy; all-zero columns short-cut (median 0). */
 function weightedMedianCols(activeStake: number[], weights: NRow[], n: number, kappa: number): number[] {
   const rows: number[] = [];
   for (let i = 0; i < activeStake.length; i++) if (activeStake[i] > 0) rows.push(i);
@@ -187,36 +189,52 @@ function weightedMedianCols(activeStake: number[], weights: NRow[], n: number, k
   let stakeSum = 0;
   for (const s of useStake) stakeSum += s;
   const minority = stakeSum - kappa;
-  // Column lists of (position k, value); a later duplicate uid in a row overwrites, as in the Rust.
-  const colK: number[][] = Array.from({ length: n }, () => []);
-  const colV: number[][] = Array.from({ length: n }, () => []);
+  const start = new Int32Array(n + 1);
+  for (const i of rows) for (const c of weights[i].c) start[c + 1]++;
+  for (let c = 0; c < n; c++) start[c + 1] += start[c];
+  const fill = start.slice(0, n);
+  const ks = new Int32Array(start[n]);
+  const vs = new Float64Array(start[n]);
+  // row order within a column is kept, so a later duplicate uid in a row overwrites, as in the Rust
   rows.forEach((i, k) => {
     const r = weights[i];
-    for (let t = 0; t < r.c.length; t++) { colK[r.c[t]].push(k); colV[r.c[t]].push(r.v[t]); }
+    for (let t = 0; t < r.c.length; t++) { const p = fill[r.c[t]]++; ks[p] = k; vs[p] = r.v[t]; }
   });
   const score = new Float64Array(m);
   const bufs = [new Int32Array(m), new Int32Array(m), new Int32Array(m)];
   const median = new Array<number>(n).fill(0);
+  const mid = m >> 1;
   for (let c = 0; c < n; c++) {
-    const ks = colK[c];
-    const vs = colV[c];
     let any = false;
-    for (let t = 0; t < vs.length; t++) if (vs[t] !== 0) { any = true; break; }
+    for (let t = start[c]; t < start[c + 1]; t++) if (vs[t] !== 0) { any = true; break; }
     if (!any) continue;
-    score.fill(0);
-    for (let t = 0; t < ks.length; t++) score[ks[t]] = vs[t];
-    median[c] = quickselect(useStake, score, m, minority, stakeSum, bufs);
+    for (let t = start[c]; t < start[c + 1]; t++) score[ks[t]] = vs[t];
+    const cur = bufs[0];
+    if (m >= 2 && score[mid] === 0) {
+      // First Rust pass with pivot 0: `lower` is empty and `upper` is the non-zero entries in list order,
+      // so it can be done on this column's entries alone instead of all m validators.
+      let len = 0;
+      let us = 0;
+      let prev = -1;
+      for (let t = start[c]; t < start[c + 1]; t++) {
+        const k = ks[t]; // ascending; a duplicate uid in a row gives adjacent entries
+        if (k !== prev && score[k] !== 0) { cur[len++] = k; us += useStake[k]; }
+        prev = k;
+      }
+      median[c] = stakeSum - us <= minority ? quickselect(useStake, score, len, minority, stakeSum - us, stakeSum, bufs) : 0;
+    } else {
+      for (let t = 0; t < m; t++) cur[t] = t;
+      median[c] = quickselect(useStake, score, m, minority, 0, stakeSum, bufs);
+    }
+    for (let t = start[c]; t < start[c + 1]; t++) score[ks[t]] = 0;
   }
   return median;
 }
 
 /** `weighted_median` on index buffers (cur / lower / upper rotate instead of reallocating). */
-function quickselect(stake: number[], score: Float64Array, m: number, minority: number, hi: number, bufs: Int32Array[]): number {
-  let [cur, lower, upper] = bufs;
-  for (let t = 0; t < m; t++) cur[t] = t;
-  let len = m;
-  let lo = 0;
-  for (let iter = 0; iter <= m; iter++) {
+function quickselect(stake: number[], score: Float64Array, len: number, minority: number, lo: number, hi: number, bufs: Int32Array[]): number {
+  let [cur, lower, upper] = bufs; // the initial list is in bufs[0]
+  for (let iter = 0; iter <= stake.length; iter++) {
     if (len === 0) return 0;
     if (len === 1) return score[cur[0]];
     const pivot = score[cur[len >> 1]];
@@ -267,24 +285,49 @@ function maskedBonds(row: SparseRow, lastTempo: number, bar: readonly number[], 
   return out;
 }
 
+/** Dense per-row scratch (values, touched marks, touched list), reused across rows to avoid garbage. */
+class Scratch {
+  readonly val: Float64Array;
+  readonly mark: Uint8Array;
+  readonly touched: Int32Array;
+  count = 0;
+  constructor(n: number) {
+    this.val = new Float64Array(n);
+    this.mark = new Uint8Array(n);
+    this.touched = new Int32Array(n);
+  }
+  add(j: number, v: number): void {
+    if (this.mark[j] === 0) { this.mark[j] = 1; this.touched[this.count++] = j; this.val[j] = 0; }
+    this.val[j] += v;
+  }
+  set(j: number, v: number): void {
+    if (this.mark[j] === 0) { this.mark[j] = 1; this.touched[this.count++] = j; }
+    this.val[j] = v;
+  }
+  get(j: number): number {
+    return this.mark[j] === 0 ? 0 : this.val[j];
+  }
+  /** Touched columns in ascending order. */
+  sortedColumns(): Int32Array {
+    return this.touched.subarray(0, this.count).sort();
+  }
+  clear(): void {
+    for (let t = 0; t < this.count; t++) this.mark[this.touched[t]] = 0;
+    this.count = 0;
+  }
+}
+
 /** `mat_ema_sparse` for one row: α·new + (1−α)·old over touched columns, ascending, positives only. */
-function emaRow(next: NRow, old: NRow, alpha: number, n: number): NRow {
+function emaRow(next: NRow, old: NRow, alpha: number, n: number, acc: Scratch): NRow {
   const oneMinus = ONE_N - alpha;
-  const acc = new Map<number, number>();
-  for (let k = 0; k < next.c.length; k++) {
-    const j = next.c[k];
-    if (j < n) acc.set(j, (acc.get(j) ?? 0) + mulFloor(alpha, next.v[k]));
-  }
-  for (let k = 0; k < old.c.length; k++) {
-    const j = old.c[k];
-    if (j < n) acc.set(j, (acc.get(j) ?? 0) + mulFloor(oneMinus, old.v[k]));
-  }
-  const cols = [...acc.keys()].sort((x, y) => x - y);
+  for (let k = 0; k < next.c.length; k++) if (next.c[k] < n) acc.add(next.c[k], mulFloor(alpha, next.v[k]));
+  for (let k = 0; k < old.c.length; k++) if (old.c[k] < n) acc.add(old.c[k], mulFloor(oneMinus, old.v[k]));
   const out = emptyRow();
-  for (const j of cols) {
-    const v = acc.get(j) as number;
+  for (const j of acc.sortedColumns()) {
+    const v = acc.val[j];
     if (v > 0) { out.c.push(j); out.v.push(v); }
   }
+  acc.clear();
   return out;
 }
 
@@ -312,7 +355,7 @@ function colMaxUpscale(m: NRow[], n: number): void {
 
 /**
  * `compute_liquid_alpha_values_sparse` + `mat_ema_alpha_sparse`. The Rust reads each row with peekable
- * iterators that assume ascending uids; `peekLookup` reproduces what that scan finds, unsorted rows included.
+ * iterators that assume ascending uids; `peekScan` reproduces what that scan finds, unsorted rows included.
  */
 function liquidAlphaEma(input: EpochInput, wfb: NRow[], bonds: NRow[], consensus: number[]): NRow[] {
   const n = input.n;
@@ -327,14 +370,16 @@ function liquidAlphaEma(input: EpochInput, wfb: NRow[], bonds: NRow[], consensus
     if (a === undefined) { a = Number(alphaFromDiff(BigInt(d), lo, hi, steep)); cache.set(d, a); }
     return a;
   };
+  const wAt = new Scratch(n);
+  const bAt = new Scratch(n);
+  const decayed = new Scratch(n);
   return wfb.map((next, i) => {
     const old = bonds[i];
     const out = emptyRow();
     if (next.c.length === 0) return out;
-    const wAt = peekLookup(next, n);
-    const bAt = peekLookup(old, n);
-    const alphaOf = (j: number) => alphaAt(j, wAt.get(j) ?? 0, bAt.get(j) ?? 0);
-    const decayed = new Map<number, number>();
+    peekScan(next, n, wAt);
+    peekScan(old, n, bAt);
+    const alphaOf = (j: number) => alphaAt(j, wAt.get(j), bAt.get(j));
     for (let k = 0; k < old.c.length; k++) {
       const j = old.c[k];
       if (j < n) decayed.set(j, mulFloor(ONE_N - alphaOf(j), old.v[k]));
@@ -343,18 +388,20 @@ function liquidAlphaEma(input: EpochInput, wfb: NRow[], bonds: NRow[], consensus
       const j = next.c[k];
       if (j >= n) continue;
       const inc = Math.max(0, mulFloor(alphaOf(j), next.v[k]));
-      const v = Math.min(ONE_N, (decayed.get(j) ?? 0) + inc);
+      const v = Math.min(ONE_N, decayed.get(j) + inc);
       if (v > 0) { out.c.push(j); out.v.push(v); }
     }
+    wAt.clear();
+    bAt.clear();
+    decayed.clear();
     return out;
   });
 }
 
 const clamp01 = (x: number) => (x < 0 ? 0 : x > ONE_N ? ONE_N : x);
 
-/** Values a Rust peekable scan over j = 0..n finds in `row` (first entry equal to j while scanning). */
-function peekLookup(row: NRow, n: number): Map<number, number> {
-  const found = new Map<number, number>();
+/** Records into `found` the values a Rust peekable scan over j = 0..n finds in `row` (first entry equal to j). */
+function peekScan(row: NRow, n: number, found: Scratch): void {
   let p = 0;
   let j = 0;
   while (p < row.c.length && j < n) {
@@ -363,5 +410,4 @@ function peekLookup(row: NRow, n: number): Map<number, number> {
     else if (u === j) { found.set(j, row.v[p]); j++; }
     else j = u;
   }
-  return found;
 }

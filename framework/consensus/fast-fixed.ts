@@ -37,6 +37,16 @@ export function divTrunc(a: number, b: number): number {
   let q = Math.floor(a / b);
   if (q >= 2 ** 20) return Number(checkedDiv(BigInt(a), BigInt(b)) ?? 0n);
   let r = a - q * b;
+  if (b <= 2 ** 36) {
+    // two 16-bit steps: r < b ≤ 2^36 keeps r·2^16 below 2^52
+    let t = r * LIMB;
+    let d = Math.floor(t / b);
+    q = q * LIMB + d;
+    r = t - d * b;
+    t = r * LIMB;
+    d = Math.floor(t / b);
+    return q * LIMB + d;
+  }
   // chunk size so that r·2^s < b·2^s < 2^52
   const step = Math.min(32, 52 - Math.ceil(Math.log2(b + 1)));
   let rem = 32;
