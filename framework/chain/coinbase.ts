@@ -2,8 +2,8 @@ import type { EpochInput, EpochOutput } from '../consensus/types.ts';
 import type { ChainEvent } from './codec.ts';
 import type { ChainState, SubnetState } from './state.ts';
 import { BURN_HALF_LIFE_BLOCKS, SUBNET_OWNER_CUT_U16, burnDecayFactorQ32, clampBig } from './hyperparams.ts';
-import { changeStake, distributeToHotkey, shouldRunEpoch, totalHotkeyStake } from './state-ops.ts';
-import { revealWindow } from './weights-adapter.ts';
+import { changeStake, currentEpochWithLookahead, distributeToHotkey, shouldRunEpoch, totalHotkeyStake } from './state-ops.ts';
+import { commitIsLive } from './weights-adapter.ts';
 
 export type EpochFn = (input: EpochInput) => EpochOutput;
 
@@ -39,9 +39,10 @@ export function epochInputFor(state: ChainState, subnet: SubnetState): EpochInpu
   const n = subnet.keys.length;
   const block = state.head.number;
   const ownerUid = subnet.keys.indexOf(subnet.ownerHotkey);
-  const epochNow = subnet.epochIndex;
+  // is_commit_expired inside the epoch sees the look-ahead epoch (the one firing now).
+  const epochNow = currentEpochWithLookahead(subnet, block);
   const earliestCommitBlock = subnet.keys.map((hk) => {
-    const live = (subnet.weightCommits[hk] ?? []).filter((c) => revealWindow(subnet, c.commitEpoch, epochNow) !== 'expired');
+    const live = (subnet.weightCommits[hk] ?? []).filter((c) => commitIsLive(subnet, c.commitEpoch, epochNow));
     return live.length === 0 ? null : Math.min(...live.map((c) => c.commitBlock));
   });
   return {

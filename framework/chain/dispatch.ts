@@ -6,7 +6,6 @@ import { CALL_ROLE } from './codec.ts';
 import {
   BURN_INCREASE_DEN,
   BURN_INCREASE_NUM,
-  MAX_UNREVEALED_COMMITS,
   MIN_STAKE_RAO,
   applyHyperparameterPatch,
   clampBig,
@@ -15,14 +14,13 @@ import {
 import {
   balanceOf,
   changeStake,
-  currentEpochWithLookahead,
   debitBalance,
   getSubnet,
   neuronToPrune,
   stakeOf,
   uidOf,
 } from './state-ops.ts';
-import { checkSetWeights, commitHashFor, revealWindow, weightRowToStore } from './weights-adapter.ts';
+import { checkSetWeights, commitHashFor, commitWeights, revealQueue, weightRowToStore } from './weights-adapter.ts';
 
 export interface DispatchContext {
   /** RAO locked from the owner's balance by `registerNetwork`. */
@@ -83,25 +81,23 @@ export function applyCall(state: ChainState, origin: string, call: ChainCall, ct
     }
     case 'setWeights': {
       const subnet = getSubnet(state, call.args.netuid);
-      if (subnet.hp.commitRevealWeightsEnabled) throw new ChainError('CommitRevealEnabled', 'use commitWeights/revealWeights on this subnet');
-      return setWeightsInternal(state, subnet, origin, call.args, block, 'WeightsSet');
+      return setWeightsInternal(subnet, origin, call.args, block, 'set_weights');
     }
     case 'commitWeights': {
       const subnet = getSubnet(state, call.args.netuid);
-      if (!subnet.hp.commitRevealWeightsEnabled) throw new ChainError('CommitRevealDisabled');
-      const uid = requireUid(subnet, origin);
-      const last = subnet.lastUpdate[uid]!;
-      if (last !== 0 && block - last < subnet.hp.weightsSetRateLimit) throw new ChainError('CommittingWeightsTooFast');
-      const epoch = currentEpochWithLookahead(subnet, block);
-      const commits = (subnet.weightCommits[origin] ?? []).filter((c) => revealWindow(subnet, c.commitEpoch, epoch) !== 'expired');
-      if (commits.length >= MAX_UNREVEALED_COMMITS) throw new ChainError('TooManyUnrevealedCommits');
-      commits.push({ hash: call.args.commitHash.toLowerCase(), commitEpoch: epoch, commitBlock: block });
-      subnet.weightCommits[origin] = commits;
-      subnet.lastUpdate[uid] = block;
+      const epoch = commitWeights(subnet, origin, call.args.commitHash, block);
       return ok(null, { name: 'WeightsCommitted', block, netuid: subnet.netuid, data: { hotkey: origin, hash: call.args.commitHash, epoch } });
     }
-    case 'revealWeights':
-      return revealWeights(state, origin, call.args, block);
+    case 'revealWeights': {
+      const subnet = getSubnet(state, call.args.netuid);
+      const a = call.args;
+      const { queue } = revealQueue(subnet, origin, commitHashFor(origin, subnet.netuid, a.uids, a.values, a.salt, a.versionKey), block);
+      // Validate and store before touching the queue, so a failed reveal leaves the commits in place.
+      const result = setWeightsInternal(subnet, origin, a, block, 'reveal');
+      if (queue.length === 0) delete subnet.weightCommits[origin];
+      else subnet.weightCommits[origin] = queue;
+      return result;
+    }
     case 'setHyperparameters': {
       const subnet = getSubnet(state, call.args.netuid);
       if (subnet.ownerColdkey !== origin) throw new ChainError('NotSubnetOwner');
@@ -248,43 +244,11 @@ interface WeightsArgs {
   versionKey: bigint;
 }
 
-function setWeightsInternal(
-  state: ChainState,
-  subnet: SubnetState,
-  hotkey: string,
-  args: WeightsArgs,
-  block: number,
-  eventName: string,
-): DispatchResult {
-  const uid = checkSetWeights(state, subnet, hotkey, args, block);
+function setWeightsInternal(subnet: SubnetState, hotkey: string, args: WeightsArgs, block: number, kind: 'set_weights' | 'reveal'): DispatchResult {
+  const uid = checkSetWeights(subnet, hotkey, args, block, kind);
   subnet.weights[uid] = weightRowToStore(args.uids, args.values);
-  // With commit-reveal on, neither the reveal nor LastUpdate moves here (the commit already did).
+  // With commit-reveal on, LastUpdate moves on commits only (a reveal bypasses the rate limit too).
   if (!subnet.hp.commitRevealWeightsEnabled) subnet.lastUpdate[uid] = block;
-  return ok(null, { name: eventName, block, netuid: subnet.netuid, data: { hotkey, uid, count: args.uids.length } });
-}
-
-function revealWeights(state: ChainState, hotkey: string, args: WeightsArgs & { salt: number[] }, block: number): DispatchResult {
-  const subnet = getSubnet(state, args.netuid);
-  if (!subnet.hp.commitRevealWeightsEnabled) throw new ChainError('CommitRevealDisabled');
-  const all = subnet.weightCommits[hotkey];
-  if (!all || all.length === 0) throw new ChainError('NoWeightsCommitFound');
-  const epoch = currentEpochWithLookahead(subnet, block);
-  const expired = all.filter((c) => revealWindow(subnet, c.commitEpoch, epoch) === 'expired');
-  const live = all.filter((c) => revealWindow(subnet, c.commitEpoch, epoch) !== 'expired');
-  const hash = commitHashFor(hotkey, subnet.netuid, args.uids, args.values, args.salt, args.versionKey);
-  const pos = live.findIndex((c) => c.hash === hash);
-  if (pos < 0) {
-    if (expired.some((c) => c.hash === hash)) throw new ChainError('ExpiredWeightCommit');
-    if (live.length === 0) throw new ChainError('NoWeightsCommitFound');
-    throw new ChainError('InvalidRevealCommitHashNotMatch');
-  }
-  if (revealWindow(subnet, live[pos]!.commitEpoch, epoch) !== 'open') {
-    throw new ChainError('RevealTooEarly', `commit epoch ${live[pos]!.commitEpoch}, current ${epoch}, reveal period ${subnet.hp.revealPeriodEpochs}`);
-  }
-  // Validate before touching the queue so a failed reveal leaves the commits in place.
-  const result = setWeightsInternal(state, subnet, hotkey, args, block, 'WeightsRevealed');
-  const rest = live.slice(pos + 1);
-  if (rest.length === 0) delete subnet.weightCommits[hotkey];
-  else subnet.weightCommits[hotkey] = rest;
-  return result;
+  const name = kind === 'reveal' ? 'WeightsRevealed' : 'WeightsSet';
+  return ok(null, { name, block, netuid: subnet.netuid, data: { hotkey, uid, count: args.uids.length } });
 }

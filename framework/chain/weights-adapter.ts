@@ -1,13 +1,21 @@
-import { blake2b } from '@noble/hashes/blake2b';
-import { bytesToHex } from '@noble/hashes/utils';
-import { compactToU8a, u8aConcat } from '@polkadot/util';
-import { decodeAddress } from '@polkadot/util-crypto';
+import {
+  applyCommit,
+  applyReveal,
+  commitHashV2,
+  isCommitExpired,
+  netuidStorageIndex,
+  storedWeightRow,
+  validateSetWeights,
+} from '../consensus/weights/index.ts';
 import type { SparseRow } from '../consensus/types.ts';
 import { ChainError } from './types.ts';
-import type { ChainState, SubnetState } from './state.ts';
+import type { SubnetState } from './state.ts';
+import { currentEpochWithLookahead } from './state-ops.ts';
 
-// INTERIM: replaced by framework/consensus/weights (validateSetWeights, storedWeightRow, commitHashV2,
-// canReveal) as soon as it lands; the chain only calls the four functions below.
+/**
+ * Glue between LocalChain's storage and the consensus package's subtensor rules (validateSetWeights,
+ * applyCommit/applyReveal, commitHashV2): the chain only gathers the inputs and writes the outcome.
+ */
 
 export interface WeightsCall {
   uids: number[];
@@ -15,56 +23,65 @@ export interface WeightsCall {
   versionKey: bigint;
 }
 
-/** set_weights checks in subtensor's order; returns the caller's uid or throws ChainError(name). */
-export function checkSetWeights(_state: ChainState, subnet: SubnetState, hotkey: string, call: WeightsCall, block: number): number {
-  const { uids, values } = call;
-  const n = subnet.keys.length;
-  if (uids.length !== values.length) throw new ChainError('WeightVecNotEqualSize');
-  if (uids.length > n) throw new ChainError('UidsLengthExceedUidsInSubNet');
-  const uid = subnet.keys.indexOf(hotkey);
-  if (uid < 0) throw new ChainError('HotKeyNotRegisteredInSubNet');
-  const key = subnet.hp.weightsVersionKey;
-  if (key !== 0n && call.versionKey < key) throw new ChainError('IncorrectWeightVersionKey', `network version key is ${key}`);
-  if (!subnet.hp.commitRevealWeightsEnabled) {
-    const last = subnet.lastUpdate[uid]!;
-    if (last !== 0 && block - last < subnet.hp.weightsSetRateLimit) throw new ChainError('SettingWeightsTooFast');
-  }
-  const self = values.length === 1 && uids[0] === uid;
-  const ownerUid = subnet.keys.indexOf(subnet.ownerHotkey);
-  if (!self && uid !== ownerUid && !subnet.validatorPermit[uid]) throw new ChainError('NeuronNoValidatorPermit');
-  if (new Set(uids).size !== uids.length) throw new ChainError('DuplicateUids');
-  if (uids.some((u) => u >= n)) throw new ChainError('UidVecContainInvalidOne');
-  if (!self && values.length < Math.min(n, subnet.hp.minAllowedWeights)) throw new ChainError('WeightVecLengthIsLow');
-  const up = weightRowToStore(uids, values).map(([, v]) => v);
-  if (!self && subnet.hp.maxWeightsLimit !== 65535 && up.some((v) => v > subnet.hp.maxWeightsLimit)) throw new ChainError('MaxWeightExceeded');
-  return uid;
+/** set_weights / reveal checks; returns the caller's uid or throws ChainError(subtensor name). */
+export function checkSetWeights(subnet: SubnetState, hotkey: string, call: WeightsCall, block: number, kind: 'set_weights' | 'reveal'): number {
+  const idx = subnet.keys.indexOf(hotkey);
+  const uid = idx < 0 ? null : idx;
+  const error = validateSetWeights(
+    { uids: call.uids, values: call.values, versionKey: call.versionKey, hotkeyUid: uid, currentBlock: block, lastUpdate: uid === null ? 0 : subnet.lastUpdate[uid]!, kind, netuid: subnet.netuid },
+    {
+      n: subnet.keys.length,
+      minAllowedWeights: subnet.hp.minAllowedWeights,
+      maxWeightsLimit: subnet.hp.maxWeightsLimit,
+      weightsVersionKey: subnet.hp.weightsVersionKey,
+      weightsSetRateLimit: subnet.hp.weightsSetRateLimit,
+      commitRevealEnabled: subnet.hp.commitRevealWeightsEnabled,
+      hasValidatorPermit: uid !== null && subnet.validatorPermit[uid] === true,
+      isOwnerUid: uid !== null && subnet.keys[uid] === subnet.ownerHotkey,
+    },
+  );
+  if (error !== null) throw new ChainError(error);
+  return uid!;
 }
 
 /** Max-upscaled row as stored in `Weights`. */
 export function weightRowToStore(uids: number[], values: number[]): SparseRow {
-  const max = values.reduce((m, v) => (v > m ? v : m), 0);
-  return uids.map((u, i) => [u, max === 0 ? 0 : Number((BigInt(values[i]!) * 65535n) / BigInt(max))]);
+  return storedWeightRow(uids, values);
 }
 
-function vecU16(xs: number[]): Uint8Array {
-  const body = new Uint8Array(xs.length * 2);
-  const dv = new DataView(body.buffer);
-  xs.forEach((x, i) => dv.setUint16(i * 2, x, true));
-  return u8aConcat(compactToU8a(xs.length), body);
-}
-
-/** v2 commit hash: blake2_256(SCALE(hotkey, netuid_index, uids, values, salt, version_key)). */
+/** v2 commit hash for mechanism 0 of `netuid`. */
 export function commitHashFor(hotkey: string, netuid: number, uids: number[], values: number[], salt: number[], versionKey: bigint): string {
-  const head = new Uint8Array(2);
-  new DataView(head.buffer).setUint16(0, netuid, true);
-  const vk = new Uint8Array(8);
-  new DataView(vk.buffer).setBigUint64(0, versionKey, true);
-  const data = u8aConcat(decodeAddress(hotkey), head, vecU16(uids), vecU16(values), vecU16(salt), vk);
-  return `0x${bytesToHex(blake2b(data, { dkLen: 32 }))}`;
+  return commitHashV2({ hotkey, netuidIndex: netuidStorageIndex(netuid), uids, values, salt, versionKey });
 }
 
-/** Where a commit stands: reveal exactly at commitEpoch + RevealPeriodEpochs, expired after. */
-export function revealWindow(subnet: SubnetState, commitEpoch: number, currentEpoch: number): 'early' | 'open' | 'expired' {
-  const due = commitEpoch + subnet.hp.revealPeriodEpochs;
-  return currentEpoch < due ? 'early' : currentEpoch === due ? 'open' : 'expired';
+/** True while a commit can still be revealed (the epoch's commit-reveal mask counts only these). */
+export function commitIsLive(subnet: SubnetState, commitEpoch: number, currentEpoch: number): boolean {
+  return !isCommitExpired({ commitEpoch, currentEpoch, revealPeriodEpochs: subnet.hp.revealPeriodEpochs });
+}
+
+/** `commit_weights`: updates the queue and LastUpdate, or throws ChainError. */
+export function commitWeights(subnet: SubnetState, hotkey: string, hash: string, block: number): number {
+  const idx = subnet.keys.indexOf(hotkey);
+  const uid = idx < 0 ? null : idx;
+  const epoch = currentEpochWithLookahead(subnet, block);
+  const out = applyCommit(
+    subnet.weightCommits[hotkey] ?? [],
+    { hash, hotkeyUid: uid, currentBlock: block, currentEpoch: epoch, lastUpdate: uid === null ? 0 : subnet.lastUpdate[uid]! },
+    { commitRevealEnabled: subnet.hp.commitRevealWeightsEnabled, revealPeriodEpochs: subnet.hp.revealPeriodEpochs, weightsSetRateLimit: subnet.hp.weightsSetRateLimit },
+  );
+  if (!out.ok) throw new ChainError(out.error);
+  subnet.weightCommits[hotkey] = out.queue;
+  subnet.lastUpdate[uid!] = block;
+  return epoch;
+}
+
+/** `reveal_weights` queue step: returns the queue to keep after a successful reveal, or throws ChainError. */
+export function revealQueue(subnet: SubnetState, hotkey: string, hash: string, block: number): ReturnType<typeof applyReveal> & { ok: true } {
+  const out = applyReveal(
+    subnet.weightCommits[hotkey] ?? [],
+    { hash, currentEpoch: currentEpochWithLookahead(subnet, block) },
+    { commitRevealEnabled: subnet.hp.commitRevealWeightsEnabled, revealPeriodEpochs: subnet.hp.revealPeriodEpochs },
+  );
+  if (!out.ok) throw new ChainError(out.error);
+  return out;
 }

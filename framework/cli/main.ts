@@ -5,6 +5,7 @@ import { registerConsensusCommands } from '../consensus/cli.ts';
 import { registerSimulateCommands } from '../simulate/cli.ts';
 import { registerWalletCommands } from '../wallet/cli.ts';
 import { registerChainOpsCommands } from './commands/chain-ops.ts';
+import { registerRuntimeCommands } from './commands/runtime.ts';
 import { registerChainCommands } from '../chain/cli.ts';
 
 // Each concept contributes its own subcommands; add one import and one call per concept.
@@ -17,6 +18,7 @@ registerSimulateCommands(program);
 registerConsensusCommands(program);
 registerWeightsCommands(program);
 registerChainOpsCommands(program);
+registerRuntimeCommands(program);
 registerChainCommands(program);
 
 await runCli(program, process.argv);

@@ -76,7 +76,7 @@ describe('set_weights', () => {
     expect(await chainErrorCode(chain.setWeights(m1, netuid, [2], [1], 7n))).toBe('NeuronNoValidatorPermit');
     await chain.setWeights(m1, netuid, [1], [1], 7n); // self-weight needs no permit
     await chain.setWeights(ownerHot, netuid, [1, 2], [100, 50], 7n);
-    expect(await chain.getWeights(netuid, 0)).toEqual([[1, 65535], [2, 32767]]); // max-upscaled
+    expect(await chain.getWeights(netuid, 0)).toEqual([[1, 65535], [2, 32768]]); // max-upscaled, 32767.5 rounds up
     expect((await chain.getMetagraph(netuid)).lastUpdate[0]).toBe(5);
     await chain.produceBlocks(4);
     expect(await chainErrorCode(chain.setWeights(ownerHot, netuid, [1], [1], 7n))).toBe('SettingWeightsTooFast');
