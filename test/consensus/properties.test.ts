@@ -8,14 +8,15 @@ import { baseInput } from './helpers.ts';
 
 const u16 = fc.integer({ min: 0, max: 65535 });
 
-/** A sparse row over n uids: unique uids, optionally shuffled (stored rows need not be sorted). */
-function rowArb(n: number, sorted: boolean): fc.Arbitrary<SparseRow> {
-  return fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: n })
+/** A sparse row over n uids, optionally shuffled (stored rows need not be sorted) or with repeated uids. */
+function rowArb(n: number, sorted: boolean, duplicates = false): fc.Arbitrary<SparseRow> {
+  const uid = fc.integer({ min: 0, max: n - 1 });
+  return (duplicates ? fc.array(uid, { maxLength: n + 2 }) : fc.uniqueArray(uid, { maxLength: n }))
     .chain((uids) => fc.tuple(fc.constant(sorted ? uids.slice().sort((a, b) => a - b) : uids), fc.array(u16, { minLength: uids.length, maxLength: uids.length })))
     .map(([uids, vals]) => uids.map((j, k): [number, number] => [j, vals[k]]));
 }
 
-function inputArb(opts: { sorted?: boolean; distinctStake?: boolean } = {}): fc.Arbitrary<EpochInput> {
+function inputArb(opts: { sorted?: boolean; distinctStake?: boolean; duplicates?: boolean } = {}): fc.Arbitrary<EpochInput> {
   return fc.integer({ min: 1, max: 10 }).chain((n) => {
     const perUid = <T>(a: fc.Arbitrary<T>) => fc.array(a, { minLength: n, maxLength: n });
     const stakeArb = opts.distinctStake
@@ -29,8 +30,8 @@ function inputArb(opts: { sorted?: boolean; distinctStake?: boolean } = {}): fc.
       activityCutoff: fc.integer({ min: 1, max: 40 }),
       validatorPermit: perUid(fc.boolean()),
       maxAllowedValidators: fc.integer({ min: 0, max: n + 1 }),
-      weights: perUid(rowArb(n, opts.sorted ?? false)),
-      bonds: perUid(rowArb(n, true)),
+      weights: perUid(rowArb(n, opts.sorted ?? false, opts.duplicates)),
+      bonds: perUid(rowArb(n, !opts.duplicates, opts.duplicates)),
       kappa: fc.oneof(fc.constant(32767), u16),
       bondsPenalty: fc.oneof(fc.constantFrom(0, 65535), u16),
       bondsMovingAverage: fc.oneof(fc.constantFrom(900_000n, 975_000n), fc.bigInt({ min: 0n, max: 1_000_000n })),
@@ -55,6 +56,12 @@ describe('runEpoch properties', () => {
     fc.assert(fc.property(inputArb(), (input) => {
       expect(runEpoch(structuredClone(input))).toEqual(runEpochReference(structuredClone(input)));
     }), { numRuns: 400 });
+  });
+
+  it('… also with repeated uids and unsorted bond rows (the JSON contract allows them)', () => {
+    fc.assert(fc.property(inputArb({ duplicates: true }), (input) => {
+      expect(runEpoch(structuredClone(input))).toEqual(runEpochReference(structuredClone(input)));
+    }), { numRuns: 300 });
   });
 
   it('incentive sums to 65535 (minus rounding) or 0; emissions never exceed the input', () => {
