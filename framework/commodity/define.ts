@@ -38,6 +38,14 @@ export interface TaskSpec<Q, D> {
   timeoutMs?: number;
 }
 
+/** Streaming telemetry (streaming commodities only): every chunk with its arrival time. */
+export interface StreamTelemetry {
+  /** Chunks with performance.now()-based arrival times (ms). */
+  chunks: Array<{ data: string; receivedAt: number }>;
+  timeToFirstChunkMs: number | null;
+  chunksPerSecond: number | null;
+}
+
 /** One miner's answer as the scorer sees it. `ok` is false for timeouts, errors and schema-invalid responses. */
 export interface MinerAnswer<Q, R> {
   uid: number;
@@ -48,6 +56,8 @@ export interface MinerAnswer<Q, R> {
   latencyMs: number;
   query: Q;
   response: R | null;
+  /** Present for streaming commodities. */
+  stream?: StreamTelemetry;
 }
 
 export interface ScoredTask<D> {

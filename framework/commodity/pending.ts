@@ -17,6 +17,13 @@ export const storedAnswerSchema = z.object({
   latencyMs: z.number(),
   query: z.unknown(),
   response: z.unknown().nullable(),
+  stream: z
+    .object({
+      chunks: z.array(z.object({ data: z.string(), receivedAt: z.number() })),
+      timeToFirstChunkMs: z.number().nullable(),
+      chunksPerSecond: z.number().nullable(),
+    })
+    .optional(),
 });
 export type StoredAnswer = z.infer<typeof storedAnswerSchema>;
 

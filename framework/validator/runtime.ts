@@ -329,8 +329,11 @@ class ValidatorRuntime {
       return this.commodity.query.parse(q) as Req;
     });
     const timeoutMs = spec.timeoutMs ?? this.commodity.timeoutMs;
-    const responses = await this.dendrite.forward(targets, this.commodity.synapse, (_t, i) => queries[i], { timeoutMs, concurrency: this.opts.queryConcurrency });
-    const answers: MinerAnswer<Req, Res>[] = uids.map((uid, i) => this.toAnswer(uid, metagraph.hotkeys[uid], queries[i], responses[i]));
+    const answers: MinerAnswer<Req, Res>[] = this.commodity.synapse.streaming
+      ? await this.queryStreaming(targets, queries, timeoutMs, uids, metagraph)
+      : (await this.dendrite.forward(targets, this.commodity.synapse, (_t, i) => queries[i], { timeoutMs, concurrency: this.opts.queryConcurrency })).map((r, i) =>
+          this.toAnswer(uids[i], metagraph.hotkeys[uids[i]], queries[i], r),
+        );
     for (const a of answers) this.metrics.queries.inc({ outcome: a.ok ? 'ok' : 'failed' });
     const task: ScoredTask<unknown> = {
       id: `${round}.${index}.${randomUUID().slice(0, 8)}`,
@@ -347,6 +350,23 @@ class ValidatorRuntime {
     }
     await this.scoreTask(task, answers, null);
     return uids.length;
+  }
+
+  private async queryStreaming(targets: AxonTargetLike[], queries: Req[], timeoutMs: number, uids: number[], metagraph: Metagraph): Promise<MinerAnswer<Req, Res>[]> {
+    const stream = this.dendrite.stream?.bind(this.dendrite);
+    if (!stream) throw new Error('the dendrite in use cannot stream, but the commodity is streaming');
+    const out = new Array<MinerAnswer<Req, Res>>(targets.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length) {
+        const i = next++;
+        const hotkey = metagraph.hotkeys[uids[i]];
+        const r = await stream(targets[i], this.commodity.synapse, queries[i], { timeoutMs });
+        out[i] = { ...this.toAnswer(uids[i], hotkey, queries[i], r), stream: { chunks: r.chunks, timeToFirstChunkMs: r.timeToFirstChunkMs, chunksPerSecond: r.chunksPerSecond } };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.queryConcurrency, targets.length) }, worker));
+    return out;
   }
 
   private toAnswer(uid: number, hotkey: string, query: Req, r: { ok: boolean; statusCode: number; statusMessage: string | null; response: unknown; roundTripMs: number } | undefined): MinerAnswer<Req, Res> {
@@ -446,6 +466,7 @@ class ValidatorRuntime {
           latencyMs: a.latencyMs < 0 ? Number.POSITIVE_INFINITY : a.latencyMs,
           query: (q.success ? q.data : a.query) as Req,
           response,
+          ...(a.stream ? { stream: a.stream } : {}),
         };
       });
       const task: ScoredTask<unknown> = { id: p.id, round: p.round, createdBlock: p.createdBlock, createdAt: p.createdAt, data: data.data, resolveAt: p.resolveAt, attempts: p.attempts };

@@ -21,6 +21,18 @@ export interface DendriteResponseLike<R> {
   roundTripMs: number;
 }
 
+export interface StreamChunkLike {
+  data: string;
+  /** performance.now()-based ms. */
+  receivedAt: number;
+}
+
+export interface StreamResultLike<R> extends DendriteResponseLike<R> {
+  chunks: StreamChunkLike[];
+  timeToFirstChunkMs: number | null;
+  chunksPerSecond: number | null;
+}
+
 /** The part of framework/dendrite the validator uses (structural, so tests and adapters can pass their own). */
 export interface DendriteLike {
   forward<S extends SynapseDef>(
@@ -29,6 +41,8 @@ export interface DendriteLike {
     request: RequestOf<S> | ((target: AxonTargetLike, index: number) => RequestOf<S>),
     opts: { timeoutMs: number; concurrency?: number },
   ): Promise<Array<DendriteResponseLike<ResponseOf<S>>>>;
+  /** Needed for streaming commodities only. */
+  stream?<S extends SynapseDef>(target: AxonTargetLike, synapse: S, request: RequestOf<S>, opts: { timeoutMs?: number }): Promise<StreamResultLike<ResponseOf<S>>>;
   close(): Promise<void>;
 }
 
