@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { blake2b } from '@noble/hashes/blake2b';
 import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils';
@@ -108,6 +109,7 @@ export class LocalChain implements DevChain {
     await cryptoReady();
     const devAccounts = (opts.devAccounts ?? true) ? DEV_ACCOUNT_URIS.map((uri) => ({ uri, address: keypairFromUri(uri).ss58Address })) : [];
     let state: ChainState | null = null;
+    if (opts.statePath) removeStaleTempFiles(opts.statePath);
     if (opts.statePath && !opts.fresh && existsSync(opts.statePath)) state = loadStateFile(opts.statePath);
     state ??= genesisState(opts, devAccounts);
     if (opts.blockEmission !== undefined) state.blockEmission = opts.blockEmission;
@@ -407,6 +409,19 @@ function genesisState(opts: LocalChainOptions, devAccounts: DevAccount[]): Chain
     totalIssuance: DEV_ACCOUNT_BALANCE * BigInt(devAccounts.length),
     totalBurned: 0n,
   };
+}
+
+/** A kill -9 during a write can leave writeFileAtomic's temp file behind; the target itself is intact. */
+function removeStaleTempFiles(path: string): void {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(prefix) && n.endsWith('.tmp')) rmSync(join(dir, n), { force: true });
 }
 
 function loadStateFile(path: string): ChainState {
