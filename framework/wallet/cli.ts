@@ -101,7 +101,9 @@ function printSummary(s: WalletSummary, path: string): void {
 
 /** `subnet wallet …`: btcli-style wallet management on the btwallet file layout. */
 export function registerWalletCommands(program: Command): void {
-  const wallet = program.command('wallet').description('create, regenerate, list and show wallets (btwallet/btcli file layout)');
+  // Subcommands inherit exitOverride only if it is set before they are created, so that bad flags
+  // reach runCli (exit 2) instead of commander calling process.exit(1) itself.
+  const wallet = program.command('wallet').description('create, regenerate, list and show wallets (btwallet/btcli file layout)').exitOverride();
 
   withWalletFlags(wallet.command('create'))
     .description('create a coldkey (encrypted) and a hotkey, printing their mnemonics')

@@ -63,11 +63,11 @@ export function isNaclEncrypted(data: Uint8Array): boolean {
   return data.length >= NACL_PREFIX.length && NACL_PREFIX.every((b, i) => data[i] === b);
 }
 
-/** Encrypt with an explicit nonce (for test vectors); normal callers use `encryptNacl`. */
-export async function encryptNaclWithNonce(plain: Uint8Array, password: string, nonce: Uint8Array): Promise<Uint8Array> {
+/** Seal with an already derived key and explicit nonce (for callers that cache the key, and test vectors). */
+export async function encryptNaclWithKey(plain: Uint8Array, key: Uint8Array, nonce: Uint8Array): Promise<Uint8Array> {
+  if (key.length !== KEY_BYTES) throw new Error(`key must be ${KEY_BYTES} bytes`);
   if (nonce.length !== NONCE_BYTES) throw new Error(`nonce must be ${NONCE_BYTES} bytes`);
-  const [s, key] = await Promise.all([sodium(), deriveNaclKey(password)]);
-  const box = s.crypto_secretbox_easy(plain, nonce, key);
+  const box = (await sodium()).crypto_secretbox_easy(plain, nonce, key);
   const out = new Uint8Array(NACL_PREFIX.length + NONCE_BYTES + box.length);
   out.set(NACL_PREFIX, 0);
   out.set(nonce, NACL_PREFIX.length);
@@ -75,18 +75,21 @@ export async function encryptNaclWithNonce(plain: Uint8Array, password: string, 
   return out;
 }
 
-/** btwallet `$NACL` encryption: `$NACL` ‖ nonce(24) ‖ XSalsa20-Poly1305 secretbox. */
-export function encryptNacl(plain: Uint8Array, password: string): Promise<Uint8Array> {
-  return encryptNaclWithNonce(plain, password, new Uint8Array(randomBytes(NONCE_BYTES)));
+/** btwallet `$NACL` encryption: `$NACL` ‖ nonce(24) ‖ XSalsa20-Poly1305 secretbox under the argon2i key. */
+export async function encryptNacl(plain: Uint8Array, password: string): Promise<Uint8Array> {
+  return encryptNaclWithKey(plain, await deriveNaclKey(password), new Uint8Array(randomBytes(NONCE_BYTES)));
 }
 
-/** Decrypt a `$NACL` blob. A wrong password (or a tampered blob) is a UserError. */
-export async function decryptNacl(blob: Uint8Array, password: string): Promise<Uint8Array> {
+function splitBlob(blob: Uint8Array): { nonce: Uint8Array; box: Uint8Array } {
   if (!isNaclEncrypted(blob)) throw new UserError('not a $NACL encrypted key file');
   if (blob.length < NACL_PREFIX.length + NONCE_BYTES + MAC_BYTES) throw new UserError('corrupt $NACL key file: too short');
-  const nonce = blob.subarray(NACL_PREFIX.length, NACL_PREFIX.length + NONCE_BYTES);
-  const box = blob.subarray(NACL_PREFIX.length + NONCE_BYTES);
-  const [s, key] = await Promise.all([sodium(), deriveNaclKey(password)]);
+  return { nonce: blob.subarray(NACL_PREFIX.length, NACL_PREFIX.length + NONCE_BYTES), box: blob.subarray(NACL_PREFIX.length + NONCE_BYTES) };
+}
+
+/** Open a `$NACL` blob with an already derived key; a wrong key is a UserError. */
+export async function decryptNaclWithKey(blob: Uint8Array, key: Uint8Array): Promise<Uint8Array> {
+  const { nonce, box } = splitBlob(blob);
+  const s = await sodium();
   try {
     return s.crypto_secretbox_open_easy(box, nonce, key);
   } catch {
@@ -94,4 +97,10 @@ export async function decryptNacl(blob: Uint8Array, password: string): Promise<U
       hint: 'check the password, or BT_PW_<path> / SUBNET_WALLET_PASSWORD if set',
     });
   }
+}
+
+/** Decrypt a `$NACL` blob. A wrong password (or a tampered blob) is a UserError. */
+export async function decryptNacl(blob: Uint8Array, password: string): Promise<Uint8Array> {
+  splitBlob(blob); // fail fast on malformed input before the slow derivation
+  return decryptNaclWithKey(blob, await deriveNaclKey(password));
 }
