@@ -1,0 +1,427 @@
+import { Agent } from 'undici';
+import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { cryptoReady, type Keypair } from '../wallet/keypair.ts';
+import {
+  PROTOCOL_VERSION, STATUS, STATUS_MESSAGE, buildSynapseBody, newUuid, nowNanos, parseHeaders, parsePyJson,
+  parseSynapseResponse, serializeSynapseBody, signRequest, stripPyFloats, synapseBodyHash, toHeaders,
+  type ParsedHeaders, type RequestOf, type ResponseOf, type SynapseDef,
+} from '../protocol/index.ts';
+import { classifyError, type Failure, type Phase } from './failures.ts';
+import { createFramer, type StreamFraming } from './stream-framing.ts';
+
+export interface AxonTarget {
+  ip: string;
+  port: number;
+  hotkey: string;
+}
+
+export interface DendriteOptions {
+  /** The validator's hotkey: signs every request. */
+  keypair: Keypair;
+  /** Our public IP as reported in `bt_header_dendrite_ip` (default 0.0.0.0; the SDK looks it up online). */
+  externalIp?: string;
+  /** Self-reported `version_as_int` (default PROTOCOL_VERSION = 10002000). */
+  version?: number;
+  /** Keep-alive connections per axon (default 8). */
+  connectionsPerOrigin?: number;
+  /** Default per-call timeout (default 12 000 ms, like the SDK). */
+  timeoutMs?: number;
+  /** Larger response bodies are cut off and reported as 422 (default 10 MiB). */
+  maxResponseBytes?: number;
+}
+
+export interface DendriteResponse<R> {
+  target: AxonTarget;
+  /** 200 and the response parsed. */
+  ok: boolean;
+  statusCode: number;
+  statusMessage: string;
+  /** zod-validated response fields. */
+  response: R | null;
+  roundTripMs: number;
+  /** Seconds, from the axon's `bt_header_axon_process_time`. */
+  axonProcessTime: number | null;
+  headers: Record<string, string>;
+}
+
+export interface StreamChunk {
+  data: string;
+  /** ms, performance.now-based. */
+  receivedAt: number;
+}
+
+export interface StreamResult<R> extends DendriteResponse<R> {
+  /** The first `maxChunks` chunks (memory stays bounded; later ones still reach onChunk and the rates). */
+  chunks: StreamChunk[];
+  timeToFirstChunkMs: number | null;
+  chunksPerSecond: number | null;
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface StreamOptions {
+  timeoutMs?: number;
+  onChunk?: (c: StreamChunk) => void;
+  /** How many chunks `chunks` keeps (default 4096). */
+  maxChunks?: number;
+  framing?: StreamFraming;
+  /** Turn the whole streamed text into the response object (validated by the synapse's response schema). */
+  extract?: (text: string) => unknown;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_TIMEOUT_MS = 12_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+const DEFAULT_MAX_CHUNKS = 4096;
+
+const optionsSchema = z.object({
+  externalIp: z.string().min(1).max(253).optional(),
+  version: z.number().int().nonnegative().optional(),
+  connectionsPerOrigin: z.number().int().min(1).max(1024).optional(),
+  timeoutMs: z.number().positive().max(86_400_000).optional(),
+  maxResponseBytes: z.number().int().positive().optional(),
+});
+const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+/** Targets come from the chain, i.e. from miners: checked before they reach a URL. */
+const targetSchema = z.object({
+  ip: z.string().refine((ip) => isIP(ip) !== 0 || HOSTNAME.test(ip), 'not an IP address or host name'),
+  port: z.number().int().min(1).max(65535),
+});
+
+class OversizeError extends Error {
+  constructor(readonly limit: number) {
+    super(`response body exceeds ${limit} bytes`);
+  }
+}
+
+function isKeypair(x: DendriteOptions | Keypair): x is Keypair {
+  return (x as Keypair).secretKey instanceof Uint8Array && (x as Keypair).publicKey instanceof Uint8Array;
+}
+
+function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+async function readCapped(body: Readable, limit: number, declared: string | string[] | undefined): Promise<Buffer> {
+  if (typeof declared === 'string' && Number(declared) > limit) throw new OversizeError(limit);
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new OversizeError(limit);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts, size);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** `{"message": …}` of an error body (the axon's error format), else a short snippet of the text. */
+function errorMessage(body: Buffer): string | null {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return null;
+  }
+  try {
+    const json = JSON.parse(text) as unknown;
+    if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string') {
+      return (json as { message: string }).message;
+    }
+  } catch {
+    /* not JSON */
+  }
+  return text.length > 0 ? text.slice(0, 512) : null;
+}
+
+interface Prepared {
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Validator-side client, wire-compatible with the SDK's Dendrite: signed POST /{SynapseName} with the
+ * SDK's headers and `json.dumps(model_dump())` body. Every failure of the miner (unreachable, slow, garbage,
+ * oversize, error status) comes back as a result with the SDK's status code; only the caller's own mistakes
+ * (a request that does not satisfy the synapse's schema, a closed dendrite) throw.
+ */
+export class Dendrite {
+  readonly hotkey: string;
+  readonly uuid: string;
+  private readonly keypair: Keypair;
+  private readonly externalIp: string;
+  private readonly version: number;
+  private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly agent: Agent;
+  private closed = false;
+
+  /** Accepts options, or just the hotkey Keypair. */
+  constructor(opts: DendriteOptions | Keypair) {
+    const o: DendriteOptions = isKeypair(opts) ? { keypair: opts } : opts;
+    const v = optionsSchema.parse({ ...o, keypair: undefined });
+    this.keypair = o.keypair;
+    this.hotkey = o.keypair.ss58Address;
+    this.uuid = newUuid();
+    this.externalIp = v.externalIp ?? '0.0.0.0';
+    this.version = v.version ?? PROTOCOL_VERSION;
+    this.timeoutMs = v.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxResponseBytes = v.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.agent = new Agent({
+      connections: v.connectionsPerOrigin ?? 8,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 120_000,
+      // our own per-call deadline governs; undici's timers would fire with other codes
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: { timeout: 600_000 },
+    });
+  }
+
+  private prepare<S extends SynapseDef>(target: AxonTarget, synapse: S, request: RequestOf<S>, timeoutMs: number): Prepared {
+    // SDK `_get_endpoint_url`: a target on our own external IP is reached locally
+    const host = target.ip === this.externalIp ? '127.0.0.1' : target.ip;
+    const origin = `http://${isIP(host) === 6 ? `[${host}]` : host}:${target.port}`;
+    const nonce = nowNanos();
+    const body = buildSynapseBody(synapse, request, {
+      timeout: timeoutMs / 1000,
+      dendrite: { ip: this.externalIp, version: this.version, nonce, uuid: this.uuid, hotkey: this.hotkey },
+      axon: { ip: target.ip, port: target.port, hotkey: target.hotkey },
+    });
+    const hash = synapseBodyHash(synapse, body);
+    body.dendrite.signature = signRequest(this.keypair, {
+      nonce, dendriteHotkey: this.hotkey, axonHotkey: target.hotkey, uuid: this.uuid, bodyHash: hash,
+    });
+    // total_size is the body's own byte size (the SDK sends Python's getsizeof; nobody checks it)
+    const first = serializeSynapseBody(synapse, body);
+    const withoutDigit = Buffer.byteLength(first) - 1;
+    let size = withoutDigit + 1;
+    while (withoutDigit + String(size).length !== size) size = withoutDigit + String(size).length;
+    body.total_size = size;
+    const text = first.replace('"total_size": 0', `"total_size": ${size}`);
+    const headers = { ...toHeaders(synapse, body, { bodyHash: hash }), 'content-type': 'application/json' };
+    return { origin, path: `/${synapse.name}`, headers, body: text };
+  }
+
+  private failure<R>(target: AxonTarget, f: Failure, started: number, headers: Record<string, string> = {}, axonProcessTime: number | null = null): DendriteResponse<R> {
+    return { target, ok: false, ...f, response: null, roundTripMs: performance.now() - started, axonProcessTime, headers };
+  }
+
+  /** Send one request; resolves with the outcome, never rejects for the miner's faults. */
+  async call<S extends SynapseDef>(target: AxonTarget, synapse: S, request: RequestOf<S>, opts: CallOptions = {}): Promise<DendriteResponse<ResponseOf<S>>> {
+    return this.exchange(target, synapse, request, opts, async (res, started, headers, parsed) => {
+      const bytes = await readCapped(res.body, this.maxResponseBytes, res.headers['content-length']);
+      const roundTripMs = performance.now() - started;
+      const axonProcessTime = parsed?.axon.process_time ?? null;
+      if (res.statusCode !== 200) {
+        const message = errorMessage(bytes) ?? parsed?.axon.status_message ?? '';
+        return { target, ok: false, statusCode: res.statusCode, statusMessage: message, response: null, roundTripMs, axonProcessTime, headers };
+      }
+      try {
+        const parsedBody = parseSynapseResponse(synapse, utf8.decode(bytes));
+        const statusMessage = parsed?.axon.status_message ?? STATUS_MESSAGE.success;
+        return { target, ok: true, statusCode: 200, statusMessage, response: parsedBody.response, roundTripMs, axonProcessTime, headers };
+      } catch (e) {
+        const f = { statusCode: STATUS.UNPROCESSABLE, statusMessage: STATUS_MESSAGE.parseFailed((e as Error).message) };
+        return { target, ok: false, ...f, response: null, roundTripMs, axonProcessTime, headers };
+      }
+    });
+  }
+
+  /**
+   * Call many axons at once (at most `concurrency` in flight, default all). Results are in target order.
+   * A request function is called once per target before any I/O; an invalid request throws then.
+   */
+  async forward<S extends SynapseDef>(
+    targets: AxonTarget[],
+    synapse: S,
+    request: RequestOf<S> | ((t: AxonTarget, i: number) => RequestOf<S>),
+    opts: { timeoutMs?: number; concurrency?: number } = {},
+  ): Promise<Array<DendriteResponse<ResponseOf<S>>>> {
+    const requests = targets.map((t, i) => {
+      const r = typeof request === 'function' ? (request as (t: AxonTarget, i: number) => RequestOf<S>)(t, i) : request;
+      return synapse.request.parse(r) as RequestOf<S>;
+    });
+    const results = new Array<DendriteResponse<ResponseOf<S>>>(targets.length);
+    const limit = Math.max(1, Math.min(opts.concurrency ?? targets.length, targets.length));
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length) {
+        const i = next++;
+        results[i] = await this.call(targets[i], synapse, requests[i], { timeoutMs: opts.timeoutMs });
+      }
+    };
+    await Promise.all(Array.from({ length: limit }, worker));
+    return results;
+  }
+
+  /**
+   * Call a streaming synapse and consume its body as it arrives (see StreamFraming), timestamping each chunk.
+   * The response is then read from the whole text: `opts.extract(text)` if given; else the text goes into the
+   * first response field that accepts it as a string (e.g. `completion`); else the text must be a JSON object
+   * of the response fields.
+   */
+  async stream<S extends SynapseDef>(target: AxonTarget, synapse: S, request: RequestOf<S>, opts: StreamOptions = {}): Promise<StreamResult<ResponseOf<S>>> {
+    const chunks: StreamChunk[] = [];
+    const maxChunks = opts.maxChunks ?? DEFAULT_MAX_CHUNKS;
+    let count = 0;
+    let first: number | null = null;
+    let last: number | null = null;
+    let startedAt = 0;
+    const stats = () => ({
+      chunks,
+      timeToFirstChunkMs: first === null ? null : first - startedAt,
+      chunksPerSecond: first !== null && last !== null && count > 1 && last > first ? ((count - 1) * 1000) / (last - first) : null,
+    });
+    const base = await this.exchange(target, synapse, request, opts, async (res, started, headers, parsed) => {
+      startedAt = started;
+      const axonProcessTime = parsed?.axon.process_time ?? null;
+      if (res.statusCode !== 200) {
+        const bytes = await readCapped(res.body, this.maxResponseBytes, res.headers['content-length']);
+        const message = errorMessage(bytes) ?? parsed?.axon.status_message ?? '';
+        return { target, ok: false, statusCode: res.statusCode, statusMessage: message, response: null, roundTripMs: performance.now() - started, axonProcessTime, headers };
+      }
+      const decoder = new TextDecoder('utf-8');
+      const framer = createFramer(opts.framing ?? 'raw');
+      let size = 0;
+      let text = '';
+      const emit = (data: string, at: number) => {
+        count++;
+        first ??= at;
+        last = at;
+        const c: StreamChunk = { data, receivedAt: at };
+        if (chunks.length < maxChunks) chunks.push(c);
+        text += data;
+        opts.onChunk?.(c);
+      };
+      for await (const buf of res.body as AsyncIterable<Buffer>) {
+        const at = performance.now();
+        size += buf.length;
+        if (size > this.maxResponseBytes) throw new OversizeError(this.maxResponseBytes);
+        for (const d of framer.push(decoder.decode(buf, { stream: true }))) emit(d, at);
+      }
+      const at = performance.now();
+      for (const d of framer.push(decoder.decode())) emit(d, at);
+      for (const d of framer.end()) emit(d, at);
+      const roundTripMs = performance.now() - started;
+      const response = streamResponse(synapse, text, opts.extract);
+      if (response === null) {
+        const f = { statusCode: STATUS.UNPROCESSABLE, statusMessage: STATUS_MESSAGE.parseFailed(`stream does not match the ${synapse.name} response schema`) };
+        return { target, ok: false, ...f, response: null, roundTripMs, axonProcessTime, headers };
+      }
+      const statusMessage = parsed?.axon.status_message ?? STATUS_MESSAGE.success;
+      return { target, ok: true, statusCode: 200, statusMessage, response, roundTripMs, axonProcessTime, headers };
+    });
+    return { ...base, ...stats() };
+  }
+
+  /**
+   * Shared request path: validate the target, sign and send, then hand the response to `consume`, all under
+   * one deadline. Any error (including inside `consume`) becomes a failure result.
+   */
+  private async exchange<S extends SynapseDef>(
+    target: AxonTarget,
+    synapse: S,
+    request: RequestOf<S>,
+    opts: { timeoutMs?: number; signal?: AbortSignal },
+    consume: (
+      res: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: Readable },
+      started: number,
+      headers: Record<string, string>,
+      parsed: ParsedHeaders | null,
+    ) => Promise<DendriteResponse<ResponseOf<S>>>,
+  ): Promise<DendriteResponse<ResponseOf<S>>> {
+    if (this.closed) throw new Error('dendrite is closed');
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    if (!(timeoutMs > 0)) throw new Error(`timeoutMs must be > 0, got ${timeoutMs}`);
+    await cryptoReady();
+    const started = performance.now();
+    if (!targetSchema.safeParse(target).success) {
+      const ip = String(target.ip).slice(0, 64);
+      return this.failure(target, { statusCode: STATUS.UNAVAILABLE, statusMessage: STATUS_MESSAGE.unavailable(ip, Number(target.port), synapse.name) }, started);
+    }
+    const prepared = this.prepare(target, synapse, request, timeoutMs);
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctl.abort();
+    }, timeoutMs);
+    const onAbort = () => ctl.abort();
+    if (opts.signal?.aborted) ctl.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let phase: Phase = 'connect';
+    let body: Readable | null = null;
+    let headers: Record<string, string> = {};
+    let parsed: ParsedHeaders | null = null;
+    try {
+      const res = await this.agent.request({
+        origin: prepared.origin, path: prepared.path, method: 'POST', headers: prepared.headers, body: prepared.body, signal: ctl.signal,
+      });
+      phase = 'body';
+      body = res.body;
+      headers = flattenHeaders(res.headers);
+      try {
+        parsed = parseHeaders(res.headers);
+      } catch (e) {
+        if (res.statusCode === 200) {
+          return this.failure(target, { statusCode: STATUS.UNPROCESSABLE, statusMessage: STATUS_MESSAGE.parseFailed((e as Error).message) }, started, headers);
+        }
+      }
+      return await consume(res, started, headers, parsed);
+    } catch (e) {
+      let f: Failure;
+      if (timedOut) f = { statusCode: STATUS.TIMEOUT, statusMessage: STATUS_MESSAGE.requestTimeout(timeoutMs / 1000) };
+      else if (opts.signal?.aborted) f = { statusCode: STATUS.TIMEOUT, statusMessage: 'Request aborted by the caller' };
+      else if (e instanceof OversizeError) f = { statusCode: STATUS.UNPROCESSABLE, statusMessage: STATUS_MESSAGE.parseFailed(e.message) };
+      else f = classifyError(e, phase, target, synapse.name);
+      return this.failure(target, f, started, headers, (parsed as ParsedHeaders | null)?.axon.process_time ?? null);
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      // an unconsumed body would pin the connection; destroying a finished stream is a no-op
+      if (body && !body.readableEnded) {
+        body.on('error', () => {}); // undici reports the destroy itself as an AbortError
+        body.destroy();
+      }
+    }
+  }
+
+  /** Close all keep-alive connections; in-flight calls resolve as failures. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.agent.destroy();
+  }
+}
+
+function streamResponse<S extends SynapseDef>(synapse: S, text: string, extract?: (text: string) => unknown): ResponseOf<S> | null {
+  if (extract) {
+    try {
+      const r = synapse.response.safeParse(extract(text));
+      return r.success ? (r.data as ResponseOf<S>) : null;
+    } catch {
+      return null;
+    }
+  }
+  for (const field of Object.keys(synapse.response.shape)) {
+    const r = synapse.response.safeParse({ [field]: text });
+    if (r.success) return r.data as ResponseOf<S>;
+  }
+  try {
+    const r = synapse.response.safeParse(stripPyFloats(parsePyJson(text)));
+    return r.success ? (r.data as ResponseOf<S>) : null;
+  } catch {
+    return null;
+  }
+}

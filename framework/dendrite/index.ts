@@ -1,0 +1,2 @@
+export * from './dendrite.ts';
+export type { StreamFraming } from './stream-framing.ts';
