@@ -64,6 +64,17 @@ describe('runEpoch properties', () => {
     }), { numRuns: 300 });
   });
 
+  it('bond entries for uids ≥ n are ignored like the Rust does (library callers skip JSON validation)', () => {
+    for (const mode of [{ yuma3: false }, { yuma3: true, liquidAlpha: true }, { yuma3: true }]) {
+      const input = baseInput(4, {
+        ...mode, stake: [5n, 3n, 0n, 0n], validatorPermit: [true, true, false, false], lastUpdate: [3, 3, 0, 0], currentBlock: 4,
+        weights: [[[2, 65535], [3, 1000]], [[3, 65535], [2, 5]], [], []],
+        bonds: [[[9, 100], [2, 500]], [[3, 7000], [7, 1]], [], []],
+      });
+      expect(runEpoch(structuredClone(input))).toEqual(runEpochReference(structuredClone(input)));
+    }
+  });
+
   it('incentive sums to 65535 (minus rounding) or 0; emissions never exceed the input', () => {
     fc.assert(fc.property(inputArb(), (input) => {
       const o = runEpoch(input);
