@@ -115,6 +115,7 @@ export function simulate(scenario: Scenario, opts: RunOptions, epochFn: EpochFn)
   const byUid = [...scenario.participants].sort((a, b) => a.uid - b.uid);
   const n = byUid.length;
   const uidOf = new Map(byUid.map((p) => [p.name, p.uid]));
+  const names: ReadonlySet<string> = new Set(uidOf.keys());
   const T = hp.tempo;
   const state: ChainState = {
     weights: byUid.map(() => []),
@@ -169,7 +170,7 @@ export function simulate(scenario: Scenario, opts: RunOptions, epochFn: EpochFn)
     }
     for (const p of byUid) {
       if (!registered(p, e)) continue;
-      const row = weightRowFor(p, e, byUid, state, registered);
+      const row = weightRowFor(p, e, byUid, state, registered, names);
       if (row) {
         state.weights[p.uid] = row;
         state.lastUpdate[p.uid] = start + 2;
@@ -217,6 +218,7 @@ function weightRowFor(
   all: Participant[],
   state: ChainState,
   registered: (p: Participant, e: number) => boolean,
+  names: ReadonlySet<string>,
 ): SparseRow | null {
   if (p.role === 'miner') return null;
   const entries: Array<[number, number]> = [];
@@ -232,7 +234,7 @@ function weightRowFor(
   // Validators follow their schedule; a copier, before the first epoch ran, its own (what it had copied).
   const targets = p.weights?.(e) ?? null;
   if (targets === null) return null;
-  checkTargets(p, e, targets, all);
+  checkTargets(p, e, targets, names);
   // A full row over every registered miner (explicit zeros, like subtensor's Yuma 3 tests), plus any
   // non-miner the validator names. Unregistered uids cannot be weighted yet.
   for (const q of all) {
@@ -243,9 +245,9 @@ function weightRowFor(
   return maxUpscaleToU16(entries);
 }
 
-function checkTargets(p: Participant, e: number, targets: WeightTargets, all: Participant[]): void {
+function checkTargets(p: Participant, e: number, targets: WeightTargets, names: ReadonlySet<string>): void {
   for (const [name, v] of Object.entries(targets)) {
-    if (!all.some((q) => q.name === name)) {
+    if (!names.has(name)) {
       throw new UserError(`invalid scenario: participant '${p.name}' weights at epoch ${e}: unknown participant '${name}'`);
     }
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
@@ -276,18 +278,19 @@ function recordOf(e: number, block: number, stake: bigint[], out: EpochOutput, b
 }
 
 function summarize(byUid: Participant[], perEpoch: EpochRecord[]): ParticipantSummary[] {
+  const totals = perEpoch.map((r) => r.stake.reduce((a, b) => a + b, 0n));
   return byUid.map((p) => {
     let div = 0;
     let inc = 0;
     let share = 0;
     let em = 0n;
-    for (const r of perEpoch) {
+    perEpoch.forEach((r, e) => {
       div += r.dividends[p.uid];
       inc += r.incentive[p.uid];
       em += r.emission[p.uid];
-      const total = r.stake.reduce((a, b) => a + b, 0n);
+      const total = totals[e];
       if (total > 0n) share += Number((r.stake[p.uid] * 1_000_000_000n) / total) / 1e9;
-    }
+    });
     return {
       name: p.name,
       uid: p.uid,
