@@ -19,6 +19,8 @@ import {
   netuidStorageIndex,
   revealStatus,
   validateSetWeights,
+  SET_WEIGHTS_ERRORS,
+  COMMIT_REVEAL_ERRORS,
 } from '../../framework/consensus/weights/index.ts';
 import { cryptoReady, keypairFromUri } from '../../framework/wallet/keypair.ts';
 import { UserError } from '../../framework/errors.ts';
@@ -65,6 +67,11 @@ describe('commitHashV2 encoding', () => {
     const item = pallet.storage.unwrap().items.find((i) => i.name.toString() === 'WeightCommits');
     expect(lookup.getTypeDef(item!.type.asMap.key).type).toBe('(u16,AccountId32)');
     expect(lookup.getTypeDef(item!.type.asMap.value).type).toBe('Vec<(H256,u64,u64,u64)>');
+  });
+
+  it('every error name we return exists in SubtensorModule errors of the v16 metadata', () => {
+    const errors = lookup.getSiType(pallet.errors.unwrap().type).def.asVariant.variants.map((v) => v.name.toString());
+    for (const name of [...SET_WEIGHTS_ERRORS, ...COMMIT_REVEAL_ERRORS]) expect(errors, name).toContain(name);
   });
 
   it('payload equals @polkadot/types SCALE of (AccountId32, u16, Vec<u16>, Vec<u16>, Vec<u16>, u64)', () => {

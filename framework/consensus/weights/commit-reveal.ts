@@ -142,7 +142,20 @@ export function legacyEpochIndex(block: number, netuid: number, tempo: number): 
   return Math.floor((block + netuid + 1) / (tempo + 1));
 }
 
-export type CommitOutcome = { ok: true; queue: WeightCommit[] } | { ok: false; error: string };
+/** Errors applyCommit / applyReveal can return (subtensor names). */
+export const COMMIT_REVEAL_ERRORS = [
+  'CommitRevealDisabled',
+  'HotKeyNotRegisteredInSubNet',
+  'CommittingWeightsTooFast',
+  'TooManyUnrevealedCommits',
+  'NoWeightsCommitFound',
+  'ExpiredWeightCommit',
+  'InvalidRevealCommitHashNotMatch',
+  'RevealTooEarly',
+] as const;
+export type CommitRevealError = (typeof COMMIT_REVEAL_ERRORS)[number];
+
+export type CommitOutcome = { ok: true; queue: WeightCommit[] } | { ok: false; error: CommitRevealError };
 
 export interface CommitCall {
   hash: string;
@@ -176,7 +189,7 @@ export function applyCommit(queue: readonly WeightCommit[], call: CommitCall, st
   return { ok: true, queue: next };
 }
 
-export type RevealOutcome = { ok: true; queue: WeightCommit[]; revealed: WeightCommit } | { ok: false; error: string };
+export type RevealOutcome = { ok: true; queue: WeightCommit[]; revealed: WeightCommit } | { ok: false; error: CommitRevealError };
 
 /**
  * `reveal_weights` queue logic: CommitRevealDisabled, NoWeightsCommitFound, then expired commits are dropped

@@ -11,8 +11,9 @@ export {
   checkVecMaxLimited,
   passesRateLimit,
   isSelfWeight,
+  SET_WEIGHTS_ERRORS,
 } from './rules.ts';
-export type { SetWeightsCall, SetWeightsState } from './rules.ts';
+export type { SetWeightsCall, SetWeightsState, SetWeightsError } from './rules.ts';
 export {
   commitHashV2,
   encodeCommitPayload,
@@ -27,6 +28,7 @@ export {
   netuidStorageIndex,
   MAX_UNREVEALED_COMMITS,
   MECHANISM_STORAGE_STRIDE,
+  COMMIT_REVEAL_ERRORS,
 } from './commit-reveal.ts';
 export type {
   CommitHashInput,
@@ -36,4 +38,5 @@ export type {
   CommitRevealState,
   CommitOutcome,
   RevealOutcome,
+  CommitRevealError,
 } from './commit-reveal.ts';

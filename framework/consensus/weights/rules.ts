@@ -70,6 +70,24 @@ function assertU16s(xs: readonly number[], what: string): void {
   }
 }
 
+/** Every error validateSetWeights can return, in the order subtensor checks them. */
+export const SET_WEIGHTS_ERRORS = [
+  'CommitRevealEnabled',
+  'CanNotSetRootNetworkWeights',
+  'WeightVecNotEqualSize',
+  'UidsLengthExceedUidsInSubNet',
+  'HotKeyNotRegisteredInSubNet',
+  'NotEnoughStakeToSetWeights',
+  'IncorrectWeightVersionKey',
+  'SettingWeightsTooFast',
+  'NeuronNoValidatorPermit',
+  'DuplicateUids',
+  'UidVecContainInvalidOne',
+  'WeightVecLengthIsLow',
+  'MaxWeightExceeded',
+] as const;
+export type SetWeightsError = (typeof SET_WEIGHTS_ERRORS)[number];
+
 export interface SetWeightsCall {
   uids: number[];
   values: number[];
@@ -111,7 +129,7 @@ export interface SetWeightsState {
  * DuplicateUids → UidVecContainInvalidOne → WeightVecLengthIsLow → MaxWeightExceeded.
  * Throws UserError for values that are not u16 (such a call could not even be decoded).
  */
-export function validateSetWeights(call: SetWeightsCall, state: SetWeightsState): string | null {
+export function validateSetWeights(call: SetWeightsCall, state: SetWeightsState): SetWeightsError | null {
   assertU16s(call.uids, 'uid');
   assertU16s(call.values, 'weight value');
   const { uids, values } = call;
