@@ -19,10 +19,10 @@ const u64 = z.union([
   return b;
 });
 
-/** A block number or block count: u64 on chain, kept as a Number (must stay below 2^53). */
+/** A block number or block count: u64 on chain, kept as a Number (≤ 2^52, so `lastUpdate + cutoff` is exact). */
 const block = z.union([z.number(), z.string().regex(/^\d+$/, 'expected a decimal integer string')])
   .transform((v) => Number(v))
-  .pipe(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER, 'block numbers above 2^53 are not supported'));
+  .pipe(z.number().int().nonnegative().max(2 ** 52, 'block numbers above 2^52 are not supported (sums must stay exact)'));
 
 const u16 = z.number().int().min(0).max(65535);
 const i16 = z.number().int().min(-32768).max(32767);

@@ -24,17 +24,31 @@ function subnet(args: string[], stdin?: string): Promise<{ code: number | null; 
   });
 }
 
+type Run = Awaited<ReturnType<typeof subnet>>;
 let dir = '';
 let exampleText = '';
+// The four CLI processes start together: each spends seconds loading the CLI through tsx.
+let runs: { file: Run; stdin: Run; invalid: Run; missing: Run };
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'consensus-cli-'));
   exampleText = await readFile(EXAMPLE, 'utf8');
+  const bad = JSON.parse(exampleText) as Record<string, unknown>;
+  bad.kappa = 70000;
+  const badFile = join(dir, 'bad.json');
+  await writeFile(badFile, JSON.stringify(bad));
+  const [file, stdin, invalid, missing] = await Promise.all([
+    subnet(['consensus', 'epoch', EXAMPLE]),
+    subnet(['consensus', 'epoch', '-', '--compact'], exampleText),
+    subnet(['consensus', 'epoch', badFile]),
+    subnet(['consensus', 'epoch', join(dir, 'nope.json')]),
+  ]);
+  runs = { file, stdin, invalid, missing };
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 describe('subnet consensus epoch', () => {
-  it('runs the documented example file and prints the epoch output', async () => {
-    const r = await subnet(['consensus', 'epoch', EXAMPLE]);
+  it('runs the documented example file and prints the epoch output', () => {
+    const r = runs.file;
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const expected = epochOutputToJson(runEpoch(parseEpochInputJson(exampleText)));
@@ -45,19 +59,15 @@ describe('subnet consensus epoch', () => {
     expect(out.bonds[4]).toBeNull();
   });
 
-  it('reads stdin with -', async () => {
-    const a = await subnet(['consensus', 'epoch', '-', '--compact'], exampleText);
+  it('reads stdin with -', () => {
+    const a = runs.stdin;
     expect(a.code).toBe(0);
     expect(a.stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(a.stdout)).toEqual(JSON.parse(JSON.stringify(epochOutputToJson(runEpoch(parseEpochInputJson(exampleText))))));
   });
 
-  it('invalid field → exit 2 and one line naming the field', async () => {
-    const bad = JSON.parse(exampleText) as Record<string, unknown>;
-    bad.kappa = 70000;
-    const file = join(dir, 'bad.json');
-    await writeFile(file, JSON.stringify(bad));
-    const r = await subnet(['consensus', 'epoch', file]);
+  it('invalid field → exit 2 and one line naming the field', () => {
+    const r = runs.invalid;
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trim().split('\n');
@@ -65,8 +75,8 @@ describe('subnet consensus epoch', () => {
     expect(lines[0]).toMatch(/^error: invalid epoch input: kappa: /);
   });
 
-  it('an unreadable file is a user error (exit 2, no stack)', async () => {
-    const missing = await subnet(['consensus', 'epoch', join(dir, 'nope.json')]);
+  it('an unreadable file is a user error (exit 2, no stack)', () => {
+    const missing = runs.missing;
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^error: cannot read .*nope\.json: ENOENT/);
     expect(missing.stderr).not.toMatch(/\n\s+at /);
