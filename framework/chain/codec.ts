@@ -8,7 +8,50 @@ import type { AxonInfo, BlockInfo, Metagraph, SubnetHyperparameters, WeightCommi
  */
 
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  return encode(value) ?? 'null';
+}
+
+/**
+ * JSON.stringify with bigints as strings. A replacer function makes V8 call back into JS for every
+ * value, which dominated the state write for large weight matrices; arrays of numbers (weight and
+ * bond rows) go to the native encoder instead.
+ */
+function encode(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'bigint':
+      return `"${v.toString()}"`;
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return JSON.stringify(v);
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) {
+    if (isNumberMatrix(v)) return JSON.stringify(v);
+    return `[${v.map((x) => encode(x) ?? 'null').join(',')}]`;
+  }
+  const obj = v as Record<string, unknown>;
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return encode((obj as { toJSON: () => unknown }).toJSON());
+  const parts: string[] = [];
+  for (const k of Object.keys(obj)) {
+    const e = encode(obj[k]);
+    if (e !== undefined) parts.push(`${JSON.stringify(k)}:${e}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** Array of numbers, or of arrays of numbers (checked fully: cheap next to encoding). */
+function isNumberMatrix(a: unknown[]): boolean {
+  for (const x of a) {
+    if (typeof x === 'number') continue;
+    if (!Array.isArray(x)) return false;
+    for (const y of x) if (typeof y !== 'number') return false;
+  }
+  return true;
 }
 
 export const zBig = z.union([z.bigint(), z.string().regex(/^\d{1,30}$/, 'expected a non-negative integer string').transform(BigInt)]);

@@ -18,7 +18,7 @@ import type {
   WeightCommit,
 } from './types.ts';
 import { ChainError } from './types.ts';
-import { chainCallSchema, type ChainCall, type ChainEvent } from './codec.ts';
+import { chainCallSchema, toJson, type ChainCall, type ChainEvent } from './codec.ts';
 import { parseState, serializeState, type ChainState } from './state.ts';
 import { applyCall } from './dispatch.ts';
 import { blockStep, type EpochFn } from './coinbase.ts';
@@ -85,6 +85,8 @@ export class LocalChain implements DevChain {
   private producing: Promise<void> = Promise.resolve();
   private writeQueue: Promise<void> = Promise.resolve();
   private mutationSeq = 0;
+  /** Calls applied since the last block, folded into the next block hash. */
+  private blockLog: string[] = [];
   private persistedSeq = 0;
   /** Last measured cost of one state write, ms (serialise + atomic write). */
   lastPersistMs = 0;
@@ -153,8 +155,10 @@ export class LocalChain implements DevChain {
     const parent = s.head;
     s.head = { number: parent.number + 1, hash: parent.hash, timestamp: Date.now() };
     const events = blockStep(s, this.opts.runEpoch);
-    // Timestamps stay out of the digest so the same history gives the same hashes.
-    const digest = blake256(utf8ToBytes(serializeState({ ...s, head: { ...s.head, timestamp: 0 }, recentBlocks: [] })));
+    // Digest of what changed the state in this block (calls, then the block step's events), like an
+    // extrinsics root: deterministic for the same history, cheap whatever the state size.
+    const digest = blake256(utf8ToBytes(toJson({ calls: this.blockLog, events })));
+    this.blockLog = [];
     s.head.hash = `0x${bytesToHex(blake256(concatBytes(hexBytes(parent.hash), u64le(s.head.number), digest)))}`;
     s.recentBlocks.push(s.head);
     if (s.recentBlocks.length > RECENT_BLOCKS) s.recentBlocks.splice(0, s.recentBlocks.length - RECENT_BLOCKS);
@@ -207,6 +211,7 @@ export class LocalChain implements DevChain {
       throw new ChainError('InvalidCall', issue ? `${issue.path.join('.')}: ${issue.message}` : 'malformed call');
     }
     const { result, events } = applyCall(this.state, origin, parsed.data, { networkLockCost: this.opts.networkLockCost });
+    this.blockLog.push(toJson({ origin, call: parsed.data }));
     this.mutationSeq++;
     await this.flush();
     for (const e of events) this.emitEvent(e);
@@ -347,6 +352,7 @@ export class LocalChain implements DevChain {
     if (amount <= 0n) throw new ChainError('InvalidValue', 'faucet amount must be positive');
     this.state.balances[coldkey] = balanceOf(this.state, coldkey) + amount;
     this.state.totalIssuance += amount;
+    this.blockLog.push(toJson({ faucet: coldkey, amount }));
     this.mutationSeq++;
     await this.flush();
     this.emitEvent({ name: 'Faucet', block: this.state.head.number, data: { coldkey, amount: amount.toString() } });
