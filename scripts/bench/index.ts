@@ -11,6 +11,7 @@ interface Suite {
 
 // Each suite module exports `run()`; register new suites here.
 const suites: Suite[] = [
+  { name: 'chain', description: 'LocalChain block production and atomic state persistence vs in-memory', load: () => import('./chain.ts') },
   { name: 'consensus', description: 'runEpoch (Number fast path) vs BigInt reference, n = 256 mainnet and n = 4096 synthetic', load: () => import('./consensus.ts') },
   { name: 'simulate', description: 'Yuma simulator: runScenario end to end vs the bare runEpoch calls it makes', load: () => import('./simulate.ts') },
   { name: 'weights', description: 'SDK-exact weight processing and commit hash vs baselines', load: () => import('./weights.ts') },
