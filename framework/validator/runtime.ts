@@ -19,6 +19,13 @@ import { computeEmitWeights } from './weights.ts';
 import { commitWeights, revealDueCommits, type WeightOutcome } from './commit-reveal.ts';
 
 const MAX_SCORED_IDS = 2000;
+/** Transport-level failures (unreachable, reset, unparsable) as the dendrite reports them. */
+const TRANSPORT_FAILURES = new Set([0, 503, 422]);
+
+/** True when a task reached ≥ 2 miners and every single one failed at the transport level. */
+export function looksLikeOwnOutage(answers: ReadonlyArray<{ ok: boolean; statusCode: number }>): boolean {
+  return answers.length >= 2 && answers.every((a) => !a.ok && TRANSPORT_FAILURES.has(a.statusCode));
+}
 
 type Req = Record<string, unknown>;
 type Res = Record<string, unknown>;
@@ -335,6 +342,12 @@ class ValidatorRuntime {
           this.toAnswer(uids[i], metagraph.hotkeys[uids[i]], queries[i], r),
         );
     for (const a of answers) this.metrics.queries.inc({ outcome: a.ok ? 'ok' : 'failed' });
+    if (looksLikeOwnOutage(answers)) {
+      // every miner unreachable at once is far likelier our network than theirs: do not score
+      this.metrics.scoringErrors.inc();
+      this.log.warn({ round, miners: answers.length }, 'no miner was reachable; assuming a validator-side network problem, round not scored');
+      return uids.length;
+    }
     const task: ScoredTask<unknown> = {
       id: `${round}.${index}.${randomUUID().slice(0, 8)}`,
       round,
@@ -550,6 +563,9 @@ class ValidatorRuntime {
         this.notifyWeights('set');
       }
     } catch (e) {
+      if (e instanceof ChainError && e.code === 'IncorrectWeightVersionKey') {
+        this.log.error({ versionKey: versionKey.toString(), required: this.hyper.weightsVersionKey.toString() }, 'the subnet requires a newer weights version key; upgrade, or set options.versionKey');
+      }
       if (e instanceof ChainError && e.code === 'SettingWeightsTooFast') {
         this.log.info('too soon to set weights; will retry');
         this.notifyWeights('rate_limited');

@@ -92,6 +92,30 @@ describe('validator end to end (LocalChain, real axons and dendrite on 127.0.0.1
     expect(await v.metrics.metrics()).toMatch(/subnet_validator_scoring_errors_total [1-9]/);
   });
 
+  it('does not punish miners when none is reachable (a validator-side outage), but does punish one that is down alone', async () => {
+    const net = await makeNet({ miners: 3, tag: 'outage', hyper: { weightsSetRateLimit: 1000 } });
+    cleanups.push(() => net.chain.close());
+    const miners = await startMiners(net, ['honest', 'honest', 'honest']);
+    const v = await startValidator({
+      chain: net.chain, netuid: net.netuid, hotkey: net.validator, commodity: squareCommodity(), statePath: net.dir,
+      options: { roundIntervalMs: 50, logger: silent, alpha: 0.5 },
+    });
+    cleanups.push(() => v.stop());
+    cleanups.push(net.drive(60));
+    const hk = net.minerHotkeys.map((k) => k.ss58Address);
+    await waitFor('all scored', () => hk.every((h) => (v.state.scores()[h] ?? 0) > 0.3));
+    await miners[2].stop(); // one miner down: connection refused → its score decays
+    await waitFor('lone failure punished', () => v.state.scores()[hk[2]] < 0.01);
+    await miners[0].stop();
+    await miners[1].stop(); // now nobody answers: looks like our own network
+    const step = v.state.step;
+    await waitFor('a few rounds pass', () => v.state.step >= step + 2);
+    const frozen = v.state.scores();
+    await waitFor('more rounds pass', () => v.state.step >= step + 6);
+    expect(v.state.scores()[hk[0]]).toBe(frozen[hk[0]]);
+    expect(v.state.scores()[hk[0]]).toBeGreaterThan(0.3);
+  });
+
   it('resumes scores, step and pending delayed tasks after a restart, scoring each task once', async () => {
     const net = await makeNet({ miners: 2, tag: 'restart', hyper: { weightsSetRateLimit: 1000 } });
     cleanups.push(() => net.chain.close());
