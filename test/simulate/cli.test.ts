@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Command } from 'commander';
 import { registerSimulateCommands } from '../../framework/simulate/cli.ts';
+import { runCli } from '../../framework/cli/program.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = resolve(import.meta.dirname, '../../bin/subnet.js');
@@ -97,22 +98,61 @@ describe('subnet simulate', () => {
     expect(r.stdout).toMatch(/^summary: file-case/m);
   });
 
-  it('exits 2 with one line for user mistakes', async () => {
-    const bad = join(dir, 'bad.yaml');
-    await writeFile(bad, 'name: bad\nparticipants:\n  - { name: V, role: validator, stake: -1 }\n');
+  it('exits 2 with one line for user mistakes (spawned)', async () => {
     const runs = await Promise.all([
       subnet(['simulate', '--scenario', 'no-such-scenario']),
-      subnet(['simulate', '--scenario', bad]),
-      subnet(['simulate', '--scenario', 'weight-copier', '--epochs', '0']),
       subnet(['simulate', '--scenario', 'weight-copier', '--mode', 'yuma9']),
-      subnet(['simulate'], { SUBNET_SIMULATE_EPOCHS: 'many' }),
     ]);
-    const expected = [/unknown scenario 'no-such-scenario'/, /participants\.0\.stake/, /--epochs/, /yuma9/, /SUBNET_SIMULATE_EPOCHS/];
+    const expected = [/unknown scenario 'no-such-scenario'/, /yuma9/];
     runs.forEach((r, i) => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(expected[i]);
       expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
       expect(r.stdout).toBe('');
     });
+  });
+
+  /** Run the CLI in this process (cheaper than a spawn) and capture its exit code and stderr. */
+  async function inProcess(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
+    const program = new Command('subnet');
+    registerSimulateCommands(program);
+    let stderr = '';
+    const write = process.stderr.write.bind(process.stderr);
+    const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+    Object.assign(process.env, env);
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      stderr += chunk.toString();
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      process.exitCode = 0;
+      await runCli(program, ['node', 'subnet', ...args]);
+      return { code: Number(process.exitCode ?? 0), stderr };
+    } finally {
+      process.stderr.write = write;
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      process.exitCode = 0;
+    }
+  }
+
+  it('reports bad files, flags and env values as one-line errors with exit 2 (in process)', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'name: bad\nparticipants:\n  - { name: V, role: validator, stake: -1 }\n');
+    const cases: Array<[string[], Record<string, string>, RegExp]> = [
+      [['simulate', '--scenario', bad], {}, /participants\.0\.stake/],
+      [['simulate', '--scenario', 'weight-copier', '--epochs', '0'], {}, /--epochs/],
+      [['simulate'], { SUBNET_SIMULATE_EPOCHS: 'many' }, /SUBNET_SIMULATE_EPOCHS/],
+      [['simulate'], {}, /missing --scenario/],
+      [['simulate', '--scenario', join(dir, 'missing.yaml')], {}, /cannot read scenario file/],
+    ];
+    for (const [args, env, pattern] of cases) {
+      const r = await inProcess(args, env);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('hint:'))).toHaveLength(1);
+    }
   });
 });
