@@ -18,8 +18,8 @@ describe('optimised path = reference on large inputs', () => {
     });
   }
 
-  it('synthetic n = 1024, 64 validators, 10 % dense, bonds penalty 0.5', () => {
-    const input = syntheticEpochInput(1024, 64, 0.1, 7, { yuma3: true });
+  it('synthetic n = 768, 48 validators, 10 % dense, bonds penalty 0.5', () => {
+    const input = syntheticEpochInput(768, 48, 0.1, 7, { yuma3: true });
     input.bondsPenalty = 32768;
     const fast = runEpoch(structuredClone(input));
     expect(fast).toEqual(runEpochReference(structuredClone(input)));
