@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
-import { cliBool, cliInt, cliPort, formatTao, resolveConfig } from '../cli/config.ts';
+import { cliBool, cliInt, cliPort, cliTao, formatTao, resolveConfig } from '../cli/config.ts';
 import { DEV_ACCOUNT_BALANCE, LocalChain } from './local-chain.ts';
 import { startLocalnetServer } from './localnet-server.ts';
 
@@ -17,6 +17,7 @@ const localnetSchema = z.object({
   fresh: cliBool.default(false),
   ephemeral: cliBool.default(false),
   persistEvery: cliInt(1, 100_000).default(1),
+  blockEmission: cliTao.default('1'),
 });
 
 /** `subnet localnet`: run a LocalChain and serve it to other processes. */
@@ -31,6 +32,7 @@ export function registerChainCommands(program: Command): void {
     .option('--fresh', 'start from genesis, overwriting an existing state file')
     .option('--ephemeral', 'keep the chain in memory only (no state file)')
     .option('--persist-every <blocks>', 'write the state every N blocks (writes from calls are always persisted; default 1)')
+    .option('--block-emission <tao>', 'TAO emitted per block per subnet (env SUBNET_LOCALNET_BLOCK_EMISSION; default 1)')
     .action(async (flags: Record<string, unknown>) => {
       const cfg = resolveConfig({
         schema: localnetSchema,
@@ -40,6 +42,7 @@ export function registerChainCommands(program: Command): void {
           port: 'SUBNET_LOCALNET_PORT',
           blockTime: 'SUBNET_LOCALNET_BLOCK_TIME',
           state: 'SUBNET_LOCALNET_STATE',
+          blockEmission: 'SUBNET_LOCALNET_BLOCK_EMISSION',
         },
       });
       await runLocalnet(cfg);
@@ -48,7 +51,13 @@ export function registerChainCommands(program: Command): void {
 
 async function runLocalnet(cfg: z.infer<typeof localnetSchema>): Promise<void> {
   const statePath = cfg.ephemeral ? undefined : resolve(cfg.state);
-  const chain = await LocalChain.create({ blockTimeMs: cfg.blockTime, statePath, fresh: cfg.fresh, persistEveryBlocks: cfg.persistEvery });
+  const chain = await LocalChain.create({
+    blockTimeMs: cfg.blockTime,
+    statePath,
+    fresh: cfg.fresh,
+    persistEveryBlocks: cfg.persistEvery,
+    blockEmission: cfg.blockEmission,
+  });
   let server;
   try {
     server = await startLocalnetServer({ chain, host: cfg.host, port: cfg.port, blockTimeMs: cfg.blockTime });
@@ -66,6 +75,7 @@ async function runLocalnet(cfg: z.infer<typeof localnetSchema>): Promise<void> {
   out.write(`  ws:    ${server.wsUrl}\n`);
   out.write(`  block: #${head.number}, ${cfg.blockTime > 0 ? `one every ${cfg.blockTime} ms` : 'manual (block time 0)'}\n`);
   out.write(`  state: ${statePath ?? '(in memory)'}\n`);
+  out.write(`  emission: ${formatTao(cfg.blockEmission)} TAO per block per subnet (18 % owner, 41 % miners, 41 % validators)\n`);
   out.write(`  dev accounts (${formatTao(DEV_ACCOUNT_BALANCE)} TAO each at genesis; more via the faucet, POST /faucet):\n`);
   for (const a of chain.devAccounts) out.write(`    ${a.uri.padEnd(9)} ${a.address}\n`);
 

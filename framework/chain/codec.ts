@@ -149,7 +149,7 @@ export const metagraphSchema: z.ZodType<Metagraph, z.ZodTypeDef, unknown> = z.ob
 
 /** A write call, as dispatched by LocalChain and signed by LocalnetClient. */
 export const chainCallSchema = z.discriminatedUnion('call', [
-  z.object({ call: z.literal('registerNetwork'), args: z.object({ ownerHotkey: zSs58 }).strict() }),
+  z.object({ call: z.literal('registerNetwork'), args: z.object({ ownerHotkey: zSs58, hyperparameters: z.record(z.unknown()).optional() }).strict() }),
   z.object({ call: z.literal('burnedRegister'), args: z.object({ netuid: zNetuid, hotkey: zSs58 }).strict() }),
   z.object({ call: z.literal('serveAxon'), args: z.object({ netuid: zNetuid, axon: serveAxonSchema }).strict() }),
   z.object({ call: z.literal('addStake'), args: z.object({ hotkey: zSs58, netuid: zNetuid, amount: zBig }).strict() }),

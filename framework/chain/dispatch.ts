@@ -42,7 +42,7 @@ export function applyCall(state: ChainState, origin: string, call: ChainCall, ct
   const block = state.head.number;
   switch (call.call) {
     case 'registerNetwork':
-      return registerNetwork(state, origin, call.args.ownerHotkey, ctx, block);
+      return registerNetwork(state, origin, call.args.ownerHotkey, call.args.hyperparameters, ctx, block);
     case 'burnedRegister':
       return burnedRegister(state, origin, call.args.netuid, call.args.hotkey, block);
     case 'serveAxon': {
@@ -132,9 +132,17 @@ function claimHotkey(state: ChainState, coldkey: string, hotkey: string): void {
   if (owner !== undefined && owner !== coldkey) throw new ChainError('NonAssociatedColdKey', `hotkey ${hotkey} belongs to another coldkey`);
 }
 
-function registerNetwork(state: ChainState, coldkey: string, ownerHotkey: string, ctx: DispatchContext, block: number): DispatchResult {
+function registerNetwork(
+  state: ChainState,
+  coldkey: string,
+  ownerHotkey: string,
+  overrides: Record<string, unknown> | undefined,
+  ctx: DispatchContext,
+  block: number,
+): DispatchResult {
   if (ownerHotkey === coldkey) throw new ChainError('NonAssociatedColdKey', 'the owner hotkey must differ from the coldkey');
   claimHotkey(state, coldkey, ownerHotkey);
+  const hp = overrides ? applyHyperparameterPatch(newSubnetHyperparameters(), overrides, 1) : newSubnetHyperparameters();
   if (balanceOf(state, coldkey) < ctx.networkLockCost) throw new ChainError('CannotAffordLockCost', `lock cost is ${ctx.networkLockCost} RAO`);
   let netuid = 1;
   while (state.subnets[String(netuid)]) netuid++;
@@ -147,7 +155,7 @@ function registerNetwork(state: ChainState, coldkey: string, ownerHotkey: string
     ownerColdkey: coldkey,
     ownerHotkey,
     registeredAt: block,
-    hp: newSubnetHyperparameters(),
+    hp,
     keys: [],
     blockAtRegistration: [],
     lastUpdate: [],

@@ -316,8 +316,8 @@ export class LocalChain implements DevChain {
 
   // ---- Chain writes (signed by holding the key) ----
 
-  async registerNetwork(coldkey: Keypair, ownerHotkey: Ss58): Promise<number> {
-    return (await this.submit(coldkey.ss58Address, { call: 'registerNetwork', args: { ownerHotkey } }))!;
+  async registerNetwork(coldkey: Keypair, ownerHotkey: Ss58, hyperparameters?: Partial<SubnetHyperparameters>): Promise<number> {
+    return (await this.submit(coldkey.ss58Address, { call: 'registerNetwork', args: { ownerHotkey, hyperparameters } }))!;
   }
 
   async burnedRegister(coldkey: Keypair, netuid: number, hotkey: Ss58): Promise<number> {

@@ -236,8 +236,8 @@ export class LocalnetClient implements DevChain {
 
   // ---- writes ----
 
-  async registerNetwork(coldkey: Keypair, ownerHotkey: Ss58): Promise<number> {
-    return (await this.submit(coldkey, { call: 'registerNetwork', args: { ownerHotkey } }))!;
+  async registerNetwork(coldkey: Keypair, ownerHotkey: Ss58, hyperparameters?: Partial<SubnetHyperparameters>): Promise<number> {
+    return (await this.submit(coldkey, { call: 'registerNetwork', args: hyperparameters ? { ownerHotkey, hyperparameters } : { ownerHotkey } }))!;
   }
   async burnedRegister(coldkey: Keypair, netuid: number, hotkey: Ss58): Promise<number> {
     return (await this.submit(coldkey, { call: 'burnedRegister', args: { netuid, hotkey } }))!;

@@ -119,8 +119,11 @@ export interface Chain {
   /** Stored weight rows for a uid, `[[uid, u16], …]`. */
   getWeights(netuid: number, uid: number): Promise<Array<[number, number]>>;
 
-  /** Signed by the coldkey; returns the new netuid. */
-  registerNetwork(coldkey: Keypair, ownerHotkey: Ss58): Promise<number>;
+  /**
+   * Signed by the coldkey; returns the new netuid. Dev chains also accept initial hyperparameter
+   * overrides (applied atomically with the registration, same checks as setHyperparameters).
+   */
+  registerNetwork(coldkey: Keypair, ownerHotkey: Ss58, hyperparameters?: Partial<SubnetHyperparameters>): Promise<number>;
   /** `burned_register`, signed by the coldkey; returns the uid. */
   burnedRegister(coldkey: Keypair, netuid: number, hotkey: Ss58): Promise<number>;
   /** `serve_axon`, signed by the hotkey. */

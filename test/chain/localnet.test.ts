@@ -41,9 +41,10 @@ describe('localnet server + LocalnetClient (real child process)', () => {
     const ownerHot = await keys('//Alice//owner');
     const bob = await keys('//Bob');
     const m1 = await keys('//Bob//m1');
-    const netuid = await client.registerNetwork(alice, ownerHot.ss58Address);
-    await client.setHyperparameters(alice, netuid, { tempo: 10, weightsVersionKey: 3n, commitRevealWeightsEnabled: false });
-    expect((await client.getHyperparameters(netuid)).weightsVersionKey).toBe(3n);
+    const netuid = await client.registerNetwork(alice, ownerHot.ss58Address, { tempo: 10, commitRevealWeightsEnabled: false });
+    await client.setHyperparameters(alice, netuid, { weightsVersionKey: 3n });
+    const hp = await client.getHyperparameters(netuid);
+    expect(hp).toMatchObject({ tempo: 10, commitRevealWeightsEnabled: false, weightsVersionKey: 3n });
     const uid = await client.burnedRegister(bob, netuid, m1.ss58Address);
     expect(uid).toBe(1);
     expect(await client.getUid(netuid, m1.ss58Address)).toBe(1);

@@ -42,6 +42,21 @@ describe('LocalChain registration', () => {
     await chain.close();
   });
 
+  it('applies hyperparameter overrides at network registration, atomically', async () => {
+    const { chain } = await subnetFixture();
+    const bob = await keys('//Bob');
+    const hot = await keys('//Bob//owner');
+    const before = await chain.getBalance(bob.ss58Address);
+    expect(await chainErrorCode(chain.registerNetwork(bob, hot.ss58Address, { alphaLow: 10 }))).toBe('AlphaLowOutOfRange');
+    expect(await chain.subnetExists(2)).toBe(false);
+    expect(await chain.getBalance(bob.ss58Address)).toBe(before);
+    const netuid = await chain.registerNetwork(bob, hot.ss58Address, { tempo: 10, weightsSetRateLimit: 2, commitRevealWeightsEnabled: false });
+    const hp = await chain.getHyperparameters(netuid);
+    expect(hp).toMatchObject({ tempo: 10, weightsSetRateLimit: 2, commitRevealWeightsEnabled: false, immunityPeriod: 5000, yuma3On: true });
+    expect(hp.activityCutoff).toBe(Math.floor((13_889 * 10) / 1000));
+    await chain.close();
+  });
+
   it('decays the burn with a 360-block half-life, clamped to MinBurn', async () => {
     const { chain, netuid } = await subnetFixture();
     const start = (await chain.getHyperparameters(netuid)).burn;
