@@ -15,6 +15,7 @@ const suites: Suite[] = [
   { name: 'consensus', description: 'runEpoch (Number fast path) vs BigInt reference, n = 256 mainnet and n = 4096 synthetic', load: () => import('./consensus.ts') },
   { name: 'simulate', description: 'Yuma simulator: runScenario end to end vs the bare runEpoch calls it makes', load: () => import('./simulate.ts') },
   { name: 'weights', description: 'SDK-exact weight processing and commit hash vs baselines', load: () => import('./weights.ts') },
+  { name: 'wire', description: 'axon signed requests/s vs raw sr25519 verify/s and a bare fastify route', load: () => import('./wire.ts') },
 ];
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,118 @@
+/**
+ * Bench suite 'wire': what the axon's signed request path costs against its two floors.
+ *  (a) raw sr25519 verifications/s — @polkadot/wasm-crypto directly, and util-crypto's sr25519Verify;
+ *  (b) axon end-to-end: SDK-signed requests/s through the full pipeline (verify, blacklist, nonce, admission,
+ *      handler, SDK response) on this process's single event loop;
+ *  (c) a bare fastify route answering the same requests (JSON parse + echo, no verification).
+ * The load generator (scripts/bench/wire-load.ts) runs in a child process on the other core. Rates are
+ * given per wall second and per CPU second of this process (the machine is shared; CPU time is the fairer
+ * measure of our cost). Target: (b) ≥ 60 % of (a).
+ */
+import { spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { sr25519Verify as wasmVerify } from '@polkadot/wasm-crypto';
+import { sr25519Verify as utilVerify } from '@polkadot/util-crypto';
+import { stringToU8a } from '@polkadot/util';
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { createAxon } from '../../framework/axon/index.ts';
+import { cryptoReady, keypairFromUri, sign } from '../../framework/wallet/keypair.ts';
+import { defineSynapse } from '../../framework/protocol/index.ts';
+
+export const BenchEcho = defineSynapse({
+  name: 'BenchEcho',
+  request: z.object({ prompt: z.string(), seed: z.number().int() }),
+  response: z.object({ answer: z.string() }),
+  requiredHashFields: ['prompt', 'seed'],
+});
+
+const LOAD = fileURLToPath(new URL('./wire-load.ts', import.meta.url));
+const COUNT = Number(process.env.WIRE_BENCH_REQUESTS ?? 4000);
+
+interface Rate {
+  wall: number;
+  cpu: number;
+}
+
+function verifyRate(fn: () => boolean, ms: number): Rate {
+  for (let i = 0; i < 50; i++) fn();
+  const c = process.cpuUsage();
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < ms) {
+    for (let i = 0; i < 20; i++) if (!fn()) throw new Error('verification failed');
+    n += 20;
+  }
+  const wall = performance.now() - t0;
+  const u = process.cpuUsage(c);
+  return { wall: (n * 1000) / wall, cpu: (n * 1e6) / (u.user + u.system) };
+}
+
+const LoadResult = z.object({ count: z.number(), ms: z.number(), statuses: z.record(z.number()) });
+
+/** Run the load generator against a local port; counts this process's CPU during the send phase only. */
+function load(port: number, path: string, axonHotkey: string): Promise<Rate & { statuses: Record<string, number> }> {
+  return new Promise((resolve, reject) => {
+    const args = JSON.stringify({ port, path, axonHotkey, count: COUNT, inflight: 64, connections: 16 });
+    const child = spawn(process.execPath, ['--import', 'tsx', LOAD, args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    let cpuStart: NodeJS.CpuUsage | undefined;
+    let cpuUsed: NodeJS.CpuUsage | undefined;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (cpuStart === undefined && out.includes('READY\n')) cpuStart = process.cpuUsage();
+      else if (cpuStart !== undefined && cpuUsed === undefined && out.trimEnd().endsWith('}')) cpuUsed = process.cpuUsage(cpuStart);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0 || cpuUsed === undefined) return reject(new Error(`load generator failed (exit ${code})`));
+      const r = LoadResult.parse(JSON.parse(out.trim().split('\n').at(-1) ?? '{}'));
+      resolve({ wall: (r.count * 1000) / r.ms, cpu: (r.count * 1e6) / (cpuUsed.user + cpuUsed.system), statuses: r.statuses });
+    });
+  });
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+const pct = (a: number, b: number) => (Number.isFinite(a / b) ? `${((a / b) * 100).toFixed(0)} %` : 'n/a');
+
+export async function run(): Promise<void> {
+  await cryptoReady();
+  const axonKey = keypairFromUri('//Alice');
+  const caller = keypairFromUri('//Bob');
+  process.stdout.write(`machine: ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)}; ${COUNT} requests per server run\n`);
+
+  // (a) raw verification of a signing-message-sized message
+  const msg = stringToU8a(`1763780000000000000.${caller.ss58Address}.${axonKey.ss58Address}.6a1e2f4c-c7a4-11ef-9c5e-0242ac120002.${'ab'.repeat(32)}`);
+  const sig = sign(caller, msg);
+  const wasm = verifyRate(() => wasmVerify(sig, msg, caller.publicKey), 1500);
+  const util = verifyRate(() => utilVerify(msg, sig, caller.publicKey), 1500);
+
+  // (b) axon end to end
+  const callers = { lookup: (hk: string) => ({ uid: hk.length % 7, stake: 1_000n, validatorPermit: true }) };
+  const axon = createAxon({ keypair: axonKey, callers, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), rateLimit: false, admission: { maxConcurrent: 64, maxQueue: 4096 } });
+  axon.attach(BenchEcho, (req) => ({ answer: `${req.prompt.length}:${req.seed}` }));
+  await axon.start();
+  const ax = await load(axon.port, '/BenchEcho', axonKey.ss58Address);
+  await axon.stop();
+
+  // (c) bare fastify with the same requests
+  const bare = Fastify();
+  bare.post('/BenchEcho', async (req) => ({ ...(req.body as Record<string, unknown>), answer: 'x' }));
+  await bare.listen({ host: '127.0.0.1', port: 0 });
+  const addr = bare.server.address();
+  const bf = await load(typeof addr === 'object' && addr ? addr.port : 0, '/BenchEcho', axonKey.ss58Address);
+  await bare.close();
+
+  const rows: Array<[string, Rate, string]> = [
+    ['(a) sr25519 verify, wasm-crypto', wasm, '100 % (baseline)'],
+    ['(a) sr25519 verify, util-crypto', util, pct(util.cpu, wasm.cpu)],
+    ['(b) axon end to end, signed', ax, pct(ax.cpu, wasm.cpu)],
+    ['(c) bare fastify route', bf, pct(bf.cpu, wasm.cpu)],
+  ];
+  process.stdout.write(`${'case'.padEnd(36)} ${'per wall s'.padStart(12)} ${'per CPU s'.padStart(12)}  vs (a) per CPU s\n`);
+  for (const [name, r, ratio] of rows) process.stdout.write(`${name.padEnd(36)} ${fmt(r.wall).padStart(12)} ${fmt(r.cpu).padStart(12)}  ${ratio}\n`);
+  process.stdout.write(`statuses: axon ${JSON.stringify(ax.statuses)}, fastify ${JSON.stringify(bf.statuses)}\n`);
+  process.stdout.write(`axon / bare fastify (per CPU s): ${pct(ax.cpu, bf.cpu)}; target (b) ≥ 60 % of (a): ${ax.cpu >= 0.6 * wasm.cpu ? 'met' : 'NOT met'}\n`);
+}
