@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,26 +8,36 @@ const root = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'create-subnet-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function run(cmd: string, args: string[], cwd: string, timeout = 240_000) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', npm_config_fund: 'false', npm_config_audit: 'false' } });
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+// async (not spawnSync): a blocked worker event loop makes vitest's own RPC time out
+function run(cmd: string, args: string[], cwd: string, timeoutMs = 300_000): Promise<{ code: number | null; out: string }> {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', npm_config_fund: 'false', npm_config_audit: 'false' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, out });
+    });
+  });
 }
 
 describe('create-subnet', () => {
-  it('rejects a bad name and a non-empty folder with one line and exit 2', () => {
-    const bad = run('node', [join(root, 'bin/create-subnet.js'), 'Bad Name', '--dir', work], root);
+  it('rejects a bad name and a non-empty folder with one line and exit 2', async () => {
+    const bad = await run('node', [join(root, 'bin/create-subnet.js'), 'Bad Name', '--dir', work], root);
     expect(bad.code).toBe(2);
     expect(bad.out).toMatch(/^error: invalid project name 'Bad Name'/);
     expect(bad.out).not.toMatch(/\n\s+at /);
     mkdirSync(join(work, 'taken'));
     writeFileSync(join(work, 'taken', 'x'), 'x');
-    const taken = run('node', [join(root, 'bin/create-subnet.js'), 'taken', '--dir', work], root);
+    const taken = await run('node', [join(root, 'bin/create-subnet.js'), 'taken', '--dir', work], root);
     expect(taken.code).toBe(2);
     expect(taken.out).toMatch(/already exists and is not empty/);
   });
 
-  it('generates a project whose own npm install && npm test pass', () => {
-    const gen = run('node', [join(root, 'bin/create-subnet.js'), 'my-subnet', '--dir', work], root);
+  it('generates a project whose own npm install && npm test pass', async () => {
+    const gen = await run('node', [join(root, 'bin/create-subnet.js'), 'my-subnet', '--dir', work], root);
     expect(gen.code, gen.out).toBe(0);
     const dir = join(work, 'my-subnet');
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string> };
@@ -36,9 +46,9 @@ describe('create-subnet', () => {
     expect(readFileSync(join(dir, 'README.md'), 'utf8')).toMatch(/^# My Subnet/);
     expect(JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).extends).toBeUndefined();
 
-    const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], dir);
+    const install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], dir);
     expect(install.code, install.out).toBe(0);
-    const test = run('npm', ['test'], dir);
+    const test = await run('npm', ['test'], dir);
     expect(test.code, test.out).toBe(0);
     expect(test.out).toMatch(/Tests\s+\d+ passed/);
   }, 600_000);
