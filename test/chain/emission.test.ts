@@ -45,6 +45,34 @@ describe('emission and epoch', () => {
     await chain.close();
   });
 
+  it('pays incentive by stake-weighted consensus and dividends to the agreeing validator\'s stakers', async () => {
+    const f = await subnetFixture({ tempo: TEMPO, commitRevealWeightsEnabled: false, weightsSetRateLimit: 0 });
+    const { chain, netuid } = f;
+    const bob = await keys('//Bob');
+    const charlie = await keys('//Charlie');
+    const dave = await keys('//Dave');
+    const [v1, v2, m1, m2] = await Promise.all(['//Bob//v1', '//Bob//v2', '//Bob//m1', '//Bob//m2'].map(keys));
+    for (const k of [v1!, v2!, m1!, m2!]) await chain.burnedRegister(bob, netuid, k.ss58Address); // uids 1..4
+    await chain.addStake(charlie, v1!.ss58Address, netuid, 300n * RAO_PER_TAO); // 3/4 of the validator stake
+    await chain.addStake(dave, v2!.ss58Address, netuid, 100n * RAO_PER_TAO);
+    await chain.produceBlocks(10); // epoch 1 hands out permits by stake
+    const permits = (await chain.getMetagraph(netuid)).validatorPermit;
+    expect(permits.slice(0, 5)).toEqual([true, true, true, false, false]);
+    await chain.setWeights(v1!, netuid, [3], [65535], 0n); // v1 backs miner uid 3
+    await chain.setWeights(v2!, netuid, [4], [65535], 0n); // v2 backs miner uid 4 alone
+    const charlieBefore = await chain.getStake(netuid, v1!.ss58Address, charlie.ss58Address);
+    await chain.produceBlocks(10); // epoch 2
+    const mg = await chain.getMetagraph(netuid);
+    expect(mg.incentive[3]).toBe(65535); // the majority-backed miner takes all incentive
+    expect(mg.incentive[4]).toBe(0); // below kappa: clipped to consensus 0
+    expect(mg.dividends[1]).toBeGreaterThan(mg.dividends[2]!);
+    expect(mg.stake[3]).toBeGreaterThan(0n);
+    expect(mg.stake[4]).toBe(0n);
+    // v1's dividends land on its staker (Charlie), pro rata
+    expect(await chain.getStake(netuid, v1!.ss58Address, charlie.ss58Address)).toBe(charlieBefore + mg.emission[1]!);
+    await chain.close();
+  });
+
   it('splits block emission 18 % owner / 41 % miners / 41 % validators over a tempo', async () => {
     const { chain, netuid, owner, ownerHot, m1, m2 } = await twoMinerSubnet();
     const ownerStake0 = (await chain.getMetagraph(netuid)).stake[0]!; // owner cut of block 1
