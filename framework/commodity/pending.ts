@@ -66,6 +66,7 @@ const fileSchema = z.object({ version: z.literal(1), tasks: z.array(pendingTaskS
 export class FilePendingStore implements PendingStore {
   private readonly tasks = new Map<string, PendingTask>();
   private writing: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | null = null;
 
   private constructor(readonly path: string) {}
 
@@ -95,10 +96,18 @@ export class FilePendingStore implements PendingStore {
     return store;
   }
 
+  /** One write at a time; requests made while one runs share a single follow-up write of the latest queue. */
   private persist(): Promise<void> {
-    const snapshot = JSON.stringify({ version: 1, tasks: [...this.tasks.values()] });
-    this.writing = this.writing.catch(() => {}).then(() => writeFileAtomic(this.path, snapshot));
-    return this.writing;
+    if (this.queued) return this.queued;
+    const next = this.writing
+      .catch(() => {})
+      .then(() => {
+        this.queued = null;
+        return writeFileAtomic(this.path, JSON.stringify({ version: 1, tasks: [...this.tasks.values()] }));
+      });
+    this.queued = next;
+    this.writing = next;
+    return next;
   }
 
   async add(task: PendingTask): Promise<void> {

@@ -504,10 +504,12 @@ class ValidatorRuntime {
   }
 
   private persist(): Promise<void> {
-    this.state.scores = Object.fromEntries(this.scores);
-    this.state.minerState = this.minerState.toJSON();
-    this.state.scoredTaskIds = [...this.scoredIds];
-    return this.writer.write(this.state);
+    return this.writer.write(() => {
+      this.state.scores = Object.fromEntries(this.scores);
+      this.state.minerState = this.minerState.toJSON();
+      this.state.scoredTaskIds = [...this.scoredIds];
+      return this.state;
+    });
   }
 
   // ---------- weights ----------

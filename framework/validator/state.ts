@@ -62,14 +62,25 @@ export async function loadValidatorState(path: string, netuid: number, hotkey: s
   return { state: null, warning: `state file ${path} ${reason}; moved to ${aside}, starting fresh` };
 }
 
-/** Serializes writes so snapshots land in order; each write is atomic. */
+/**
+ * Serializes atomic writes and coalesces bursts: while one write runs, later requests share a single
+ * follow-up write that snapshots the state when it starts, so it includes every change made before it.
+ */
 export class StateWriter {
   private chain: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | null = null;
   constructor(private readonly path: string) {}
-  write(state: ValidatorStateFile): Promise<void> {
-    const text = JSON.stringify(state);
-    this.chain = this.chain.catch(() => {}).then(() => writeFileAtomic(this.path, text));
-    return this.chain;
+  write(snapshot: () => ValidatorStateFile): Promise<void> {
+    if (this.queued) return this.queued;
+    const next = this.chain
+      .catch(() => {})
+      .then(() => {
+        this.queued = null;
+        return writeFileAtomic(this.path, JSON.stringify(snapshot()));
+      });
+    this.queued = next;
+    this.chain = next;
+    return next;
   }
   flush(): Promise<void> {
     return this.chain.catch(() => {});

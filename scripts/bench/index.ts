@@ -15,6 +15,8 @@ const suites: Suite[] = [
   { name: 'consensus', description: 'runEpoch (Number fast path) vs BigInt reference, n = 256 mainnet and n = 4096 synthetic', load: () => import('./consensus.ts') },
   { name: 'simulate', description: 'Yuma simulator: runScenario end to end vs the bare runEpoch calls it makes', load: () => import('./simulate.ts') },
   { name: 'weights', description: 'SDK-exact weight processing and commit hash vs baselines', load: () => import('./weights.ts') },
+  { name: 'wallet', description: 'key file load by field (vs secretSeed) and $NACL argon2i in a worker (vs main thread)', load: () => import('./wallet.ts') },
+  { name: 'validator', description: 'validator rounds/s with concurrent rounds vs one at a time; seeded RNG; pending store', load: () => import('./validator.ts') },
   { name: 'wire', description: 'axon signed requests/s vs raw sr25519 verify/s and a bare fastify route', load: () => import('./wire.ts') },
 ];
 
