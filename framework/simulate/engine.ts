@@ -77,6 +77,9 @@ export function checkScenario(scenario: Scenario): void {
     uids.add(p.uid);
     const reg = p.registeredAtEpoch ?? 0;
     if (!Number.isInteger(reg) || reg < 0) throw new UserError(`invalid scenario: participants.${i}.registeredAtEpoch: expected an integer ≥ 0`);
+    if ((p.reRegisterAt ?? []).some((r) => !Number.isInteger(r) || r <= reg)) {
+      throw new UserError(`invalid scenario: participants.${i}.reRegisterAt: expected integers after registeredAtEpoch`);
+    }
   });
   (scenario.bondResets ?? []).forEach((r, i) => {
     if (!names.has(r.participant)) throw new UserError(`invalid scenario: bondResets.${i}.participant: unknown participant '${r.participant}'`);
@@ -163,7 +166,7 @@ export function simulate(scenario: Scenario, opts: RunOptions, epochFn: EpochFn)
   for (let e = 0; e < epochs; e++) {
     const start = (e + 1) * T;
     for (const p of byUid) {
-      if (e > 0 && p.registeredAtEpoch === e) register(state, p.uid, start + 1);
+      if (e > 0 && (p.registeredAtEpoch === e || p.reRegisterAt?.includes(e))) register(state, p.uid, start + 1);
     }
     for (const r of scenario.bondResets ?? []) {
       if (r.epoch === e) resetBondColumn(state, uidOf.get(r.participant)!);
@@ -257,7 +260,10 @@ function checkTargets(p: Participant, e: number, targets: WeightTargets, names: 
 }
 
 function recordOf(e: number, block: number, stake: bigint[], out: EpochOutput, bonds: SparseRow[], n: number): EpochRecord {
+  // Rows without any bond share one frozen zero row, so long runs of big subnets stay small in memory.
+  const zeros: number[] = Object.freeze(new Array<number>(n).fill(0)) as number[];
   const dense = bonds.map((row) => {
+    if (row.length === 0) return zeros;
     const d = new Array<number>(n).fill(0);
     for (const [j, v] of row) if (j < n) d[j] = u16ToFraction(v);
     return d;

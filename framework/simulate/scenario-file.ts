@@ -76,6 +76,8 @@ const participantSchema = z
     /** Set weights this many epochs late (at epoch e, the schedule's entry for e − lateBy). */
     lateBy: z.number().int().nonnegative().optional(),
     registeredAtEpoch: z.number().int().nonnegative().optional(),
+    /** Epochs at which the uid is pruned and re-registered (weights set on it before become outdated). */
+    reRegisterAt: z.array(z.number().int().positive()).optional(),
   })
   .strict();
 
@@ -144,6 +146,7 @@ export function scenarioFromFile(file: ScenarioFile): Scenario {
         ? (e: number): WeightTargets | null => (e - lateBy < 0 ? null : (stepAt(weights, e - lateBy)?.to ?? null))
         : undefined,
       registeredAtEpoch: p.registeredAtEpoch,
+      reRegisterAt: p.reRegisterAt,
     };
   });
   const scenario: Scenario = {

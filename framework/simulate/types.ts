@@ -30,8 +30,13 @@ export interface Participant {
    * copier, used only in the first epoch, before any consensus exists (what it copied before the run).
    */
   weights?: (epoch: number) => WeightTargets | null;
-  /** Epoch at which the uid is (re)registered; 0 = present from the start. */
+  /** Epoch at which the uid is registered; 0 = present from the start. */
   registeredAtEpoch?: number;
+  /**
+   * Epochs at which the uid is pruned and registered again (a new hotkey on the same uid): its own
+   * weights and bonds are cleared, and weights set on it before then become outdated.
+   */
+  reRegisterAt?: number[];
 }
 
 /** Hyperparameters in subtensor storage units. */

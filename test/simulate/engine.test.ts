@@ -163,6 +163,31 @@ describe('mechanism properties', () => {
     expect(r.perEpoch[2].dividends[c]).toBeGreaterThan(0);
   });
 
+  it('stale weights on a re-registered miner become outdated', () => {
+    const both = { s1: 1, s2: 1 };
+    const scenario: Scenario = {
+      name: 'outdated',
+      description: '',
+      epochs: 8,
+      participants: [
+        { name: 'A', uid: 0, role: 'validator', stake: 60n * TAO, weights: () => both },
+        { name: 'B', uid: 1, role: 'validator', stake: 40n * TAO, weights: (e) => (e <= 2 ? both : null) },
+        { name: 's1', uid: 2, role: 'miner', stake: 0n },
+        { name: 's2', uid: 3, role: 'miner', stake: 0n, reRegisterAt: [5] },
+      ],
+    };
+    const r = runScenario(scenario, { mode: 'yuma3' });
+    // B's stored row still names s2, but it was set before s2's new registration: only s1 counts, and
+    // B's trust (its weight inside consensus) halves; A refreshes its weights and keeps full trust.
+    expect(r.perEpoch[4].validatorTrust[1]).toBeGreaterThan(0.99);
+    expect(r.perEpoch[5].validatorTrust[1]).toBeCloseTo(0.5, 3);
+    expect(r.perEpoch[5].validatorTrust[0]).toBeGreaterThan(0.99);
+    // A's old bond on the uid is masked in the new registration epoch: the EMA restarts from zero
+    expect(r.perEpoch[5].bonds[0][3]).toBeGreaterThan(0);
+    expect(r.perEpoch[5].bonds[0][3]).toBeLessThan(r.perEpoch[4].bonds[0][3] / 2);
+    expect(r.perEpoch[5].bonds[0][2]).toBeGreaterThan(r.perEpoch[4].bonds[0][2]); // s1 keeps accruing
+  });
+
   it('a bond reset deletes the miner column before the epoch', () => {
     const withReset = runScenario(builtin('bonds-reset'), { mode: 'yuma3' });
     const without = runScenario({ ...builtin('bonds-reset'), bondResets: [] }, { mode: 'yuma3' });

@@ -25,7 +25,7 @@ participants:
     weights: [{ fromEpoch: 0, to: { s1: 1 } }, { fromEpoch: 5, to: { s2: 1 } }, { fromEpoch: 9, to: null }]
   - { name: W, role: copier, stake: 1000 }
   - { name: s1, role: miner }
-  - { name: s2, role: miner, registeredAtEpoch: 3 }
+  - { name: s2, role: miner, registeredAtEpoch: 3, reRegisterAt: [7] }
 `;
 
 let dir: string;
@@ -69,6 +69,7 @@ describe('scenario files', () => {
     expect(stakeB(6)).toBe(18446744073709551615n);
     expect(w.role).toBe('copier');
     expect(s2.registeredAtEpoch).toBe(3);
+    expect(s2.reRegisterAt).toEqual([7]);
   });
 
   it('reads JSON files from disk the same way', async () => {
@@ -88,6 +89,7 @@ describe('scenario files', () => {
     ['non-increasing schedule', VALID_YAML.replace('{ fromEpoch: 9, to: null }', '{ fromEpoch: 2, to: null }'), /participants\.1\.weights\.2\.fromEpoch/],
     ['a miner with weights', VALID_YAML.replace('{ name: s1, role: miner }', '{ name: s1, role: miner, weights: [{ fromEpoch: 0, to: { s2: 1 } }] }'), /participants\.3\.weights: a miner/],
     ['a reset of an unknown participant', VALID_YAML.replace('participant: s1 }', 'participant: zz }'), /bondResets\.0\.participant/],
+    ['a re-registration before registration', VALID_YAML.replace('reRegisterAt: [7]', 'reRegisterAt: [2]'), /participants\.4\.reRegisterAt/],
     ['a duplicate name', VALID_YAML.replace('name: B', 'name: A'), /duplicate name 'A'/],
     ['a stake with a bad unit', VALID_YAML.replace('"6 TAO"', '"6 ETH"'), /participants\.0\.stake/],
   ])('rejects %s with a one-line error naming the field', (_what, text, pattern) => {
