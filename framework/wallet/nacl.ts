@@ -53,7 +53,8 @@ export function deriveNaclKey(password: string): Promise<Uint8Array> {
     });
     let done = false;
     worker.once('message', (key: Uint8Array) => { done = true; resolve(new Uint8Array(key)); void worker.terminate(); });
-    worker.once('error', (e) => { done = true; reject(new Error(`argon2i key derivation failed: ${e.message}`)); });
+    // the usual cause is memory (argon2i needs 512 MiB): an environment problem, reported as one line
+    worker.once('error', (e) => { done = true; reject(new UserError(`argon2i key derivation failed: ${e.message}`, { hint: 'it needs about 512 MiB of free memory' })); });
     worker.once('exit', (code) => { if (!done) reject(new Error(`argon2i worker exited with code ${code}`)); });
   });
 }
