@@ -82,6 +82,8 @@ export class LocalChain implements DevChain {
   private readonly eventListeners = new Set<(e: ChainEvent) => void>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Set first thing in close(), so an in-flight block cannot schedule another. */
+  private stopping = false;
   private producing: Promise<void> = Promise.resolve();
   private writeQueue: Promise<void> = Promise.resolve();
   private mutationSeq = 0;
@@ -134,7 +136,7 @@ export class LocalChain implements DevChain {
   }
 
   private scheduleNext(): void {
-    if (this.closed) return;
+    if (this.closed || this.stopping) return;
     const due = this.state.head.timestamp + this.opts.blockTimeMs;
     const wait = Math.max(0, Math.min(this.opts.blockTimeMs, due - Date.now()));
     this.timer = setTimeout(() => {
@@ -365,9 +367,12 @@ export class LocalChain implements DevChain {
   /** Stop producing blocks and write the final state (also usable from a signal handler via closeSync). */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.producing;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.closed = true;
     this.mutationSeq++;
     await this.flush();
