@@ -1,6 +1,7 @@
 import type { EpochInput, EpochOutput, SparseRow } from '../consensus/types.ts';
 import { UserError } from '../errors.ts';
 import {
+  MODES,
   defaultHyperparameters,
   type EpochRecord,
   type Hyperparameters,
@@ -112,6 +113,7 @@ interface ChainState {
  */
 export function simulate(scenario: Scenario, opts: RunOptions, epochFn: EpochFn): SimulationResult {
   checkScenario(scenario);
+  if (!MODES.includes(opts.mode)) throw new UserError(`invalid mode '${String(opts.mode)}': expected one of ${MODES.join(', ')}`);
   const hp = resolveHyperparameters(scenario);
   const epochs = opts.epochs ?? scenario.epochs;
   if (!Number.isInteger(epochs) || epochs < 1) throw new UserError(`invalid epochs: expected a positive integer, got ${epochs}`);

@@ -204,5 +204,6 @@ describe('mechanism properties', () => {
     const bad = { ...builtin('one-epoch-switch'), participants: builtin('one-epoch-switch').participants.map((p) => (p.name === 'C' ? { ...p, weights: () => ({ nobody: 1 }) } : p)) };
     expect(() => runScenario(bad, { mode: 'yuma3' })).toThrow(UserError);
     expect(() => runScenario(builtin('one-epoch-switch'), { mode: 'yuma3', epochs: 0 })).toThrow(/epochs/);
+    expect(() => runScenario(builtin('one-epoch-switch'), { mode: 'yuma4' as 'yuma3' })).toThrow(/invalid mode 'yuma4'/);
   });
 });
