@@ -4,9 +4,9 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { cryptoReady, type Keypair } from '../wallet/keypair.ts';
 import {
-  PROTOCOL_VERSION, STATUS, STATUS_MESSAGE, buildSynapseBody, newUuid, nowNanos, parseHeaders, parsePyJson,
-  parseSynapseResponse, serializeSynapseBody, signRequest, stripPyFloats, synapseBodyHash, toHeaders,
-  type ParsedHeaders, type RequestOf, type ResponseOf, type SynapseDef,
+  META_FIELDS, PROTOCOL_VERSION, STATUS, STATUS_MESSAGE, buildSynapseBody, inputObjHeaders, newUuid, nowNanos,
+  parseHeaders, parsePyJson, parseResponseFields, serializeSynapseBody, serializeSynapseMeta, signRequest, stripPyFloats, synapseBodyHash,
+  terminalInfo, toHeaders, type ParsedHeaders, type RequestOf, type ResponseOf, type SynapseDef, type SynapseMeta,
 } from '../protocol/index.ts';
 import { classifyError, type Failure, type Phase } from './failures.ts';
 import { createFramer, type StreamFraming } from './stream-framing.ts';
@@ -109,8 +109,10 @@ function flattenHeaders(h: Record<string, string | string[] | undefined>): Recor
   return out;
 }
 
-async function readCapped(body: Readable, limit: number, declared: string | string[] | undefined): Promise<Buffer> {
+async function readCapped(body: Readable & { arrayBuffer?: () => Promise<ArrayBuffer> }, limit: number, declared: string | string[] | undefined): Promise<Buffer> {
   if (typeof declared === 'string' && Number(declared) > limit) throw new OversizeError(limit);
+  // a declared length within the cap is enforced by undici (a longer body is a protocol error): read at once
+  if (typeof declared === 'string' && /^\d+$/.test(declared) && body.arrayBuffer) return Buffer.from(await body.arrayBuffer());
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -140,6 +142,14 @@ function errorMessage(body: Buffer): string | null {
     /* not JSON */
   }
   return text.length > 0 ? text.slice(0, 512) : null;
+}
+
+/** The target-independent part of a request, computed once per distinct request object in a fan-out. */
+interface Template {
+  hash: string;
+  /** JSON of the synapse's own fields (after the meta fields), from ", …" to the closing brace. */
+  tail: string;
+  inputObj: Record<string, string>;
 }
 
 interface Prepared {
@@ -188,28 +198,39 @@ export class Dendrite {
     });
   }
 
-  private prepare<S extends SynapseDef>(target: AxonTarget, synapse: S, request: RequestOf<S>, timeoutMs: number): Prepared {
+  private template<S extends SynapseDef>(synapse: S, request: RequestOf<S>): Template {
+    const body = buildSynapseBody(synapse, request, { timeout: 0, dendrite: {}, axon: {} });
+    const fields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(body)) if (!(META_FIELDS as readonly string[]).includes(k)) fields[k] = v;
+    const inner = serializeSynapseBody(synapse, fields).slice(1, -1);
+    return { hash: synapseBodyHash(synapse, body), tail: inner ? `, ${inner}}` : '}', inputObj: inputObjHeaders(synapse, body) };
+  }
+
+  private prepare(target: AxonTarget, synapse: SynapseDef, tpl: Template, timeoutMs: number): Prepared {
     // SDK `_get_endpoint_url`: a target on our own external IP is reached locally
     const host = target.ip === this.externalIp ? '127.0.0.1' : target.ip;
     const origin = `http://${isIP(host) === 6 ? `[${host}]` : host}:${target.port}`;
     const nonce = nowNanos();
-    const body = buildSynapseBody(synapse, request, {
+    const meta: SynapseMeta = {
+      name: synapse.name,
       timeout: timeoutMs / 1000,
-      dendrite: { ip: this.externalIp, version: this.version, nonce, uuid: this.uuid, hotkey: this.hotkey },
-      axon: { ip: target.ip, port: target.port, hotkey: target.hotkey },
-    });
-    const hash = synapseBodyHash(synapse, body);
-    body.dendrite.signature = signRequest(this.keypair, {
-      nonce, dendriteHotkey: this.hotkey, axonHotkey: target.hotkey, uuid: this.uuid, bodyHash: hash,
+      total_size: 0,
+      header_size: 0,
+      dendrite: terminalInfo({ ip: this.externalIp, version: this.version, nonce, uuid: this.uuid, hotkey: this.hotkey }),
+      axon: terminalInfo({ ip: target.ip, port: target.port, hotkey: target.hotkey }),
+      computed_body_hash: '',
+    };
+    meta.dendrite.signature = signRequest(this.keypair, {
+      nonce, dendriteHotkey: this.hotkey, axonHotkey: target.hotkey, uuid: this.uuid, bodyHash: tpl.hash,
     });
     // total_size is the body's own byte size (the SDK sends Python's getsizeof; nobody checks it)
-    const first = serializeSynapseBody(synapse, body);
-    const withoutDigit = Buffer.byteLength(first) - 1;
+    const head = serializeSynapseMeta(meta).slice(0, -1);
+    const withoutDigit = Buffer.byteLength(head) + Buffer.byteLength(tpl.tail) - 1;
     let size = withoutDigit + 1;
     while (withoutDigit + String(size).length !== size) size = withoutDigit + String(size).length;
-    body.total_size = size;
-    const text = first.replace('"total_size": 0', `"total_size": ${size}`);
-    const headers = { ...toHeaders(synapse, body, { bodyHash: hash }), 'content-type': 'application/json' };
+    meta.total_size = size;
+    const text = head.replace('"total_size": 0', `"total_size": ${size}`) + tpl.tail;
+    const headers = { ...toHeaders(synapse, meta, { bodyHash: tpl.hash, inputObj: tpl.inputObj }), 'content-type': 'application/json' };
     return { origin, path: `/${synapse.name}`, headers, body: text };
   }
 
@@ -219,7 +240,11 @@ export class Dendrite {
 
   /** Send one request; resolves with the outcome, never rejects for the miner's faults. */
   async call<S extends SynapseDef>(target: AxonTarget, synapse: S, request: RequestOf<S>, opts: CallOptions = {}): Promise<DendriteResponse<ResponseOf<S>>> {
-    return this.exchange(target, synapse, request, opts, async (res, started, headers, parsed) => {
+    return this.callTemplate(target, synapse, this.template(synapse, request), opts);
+  }
+
+  private callTemplate<S extends SynapseDef>(target: AxonTarget, synapse: S, tpl: Template, opts: CallOptions): Promise<DendriteResponse<ResponseOf<S>>> {
+    return this.exchange(target, synapse, tpl, opts, async (res, started, headers, parsed) => {
       const bytes = await readCapped(res.body, this.maxResponseBytes, res.headers['content-length']);
       const roundTripMs = performance.now() - started;
       const axonProcessTime = parsed?.axon.process_time ?? null;
@@ -228,9 +253,9 @@ export class Dendrite {
         return { target, ok: false, statusCode: res.statusCode, statusMessage: message, response: null, roundTripMs, axonProcessTime, headers };
       }
       try {
-        const parsedBody = parseSynapseResponse(synapse, utf8.decode(bytes));
+        const response = parseResponseFields(synapse, utf8.decode(bytes));
         const statusMessage = parsed?.axon.status_message ?? STATUS_MESSAGE.success;
-        return { target, ok: true, statusCode: 200, statusMessage, response: parsedBody.response, roundTripMs, axonProcessTime, headers };
+        return { target, ok: true, statusCode: 200, statusMessage, response, roundTripMs, axonProcessTime, headers };
       } catch (e) {
         const f = { statusCode: STATUS.UNPROCESSABLE, statusMessage: STATUS_MESSAGE.parseFailed((e as Error).message) };
         return { target, ok: false, ...f, response: null, roundTripMs, axonProcessTime, headers };
@@ -248,9 +273,13 @@ export class Dendrite {
     request: RequestOf<S> | ((t: AxonTarget, i: number) => RequestOf<S>),
     opts: { timeoutMs?: number; concurrency?: number } = {},
   ): Promise<Array<DendriteResponse<ResponseOf<S>>>> {
-    const requests = targets.map((t, i) => {
+    // one template per distinct request object: a shared request is validated, hashed and serialized once
+    const cache = new Map<unknown, Template>();
+    const templates = targets.map((t, i) => {
       const r = typeof request === 'function' ? (request as (t: AxonTarget, i: number) => RequestOf<S>)(t, i) : request;
-      return synapse.request.parse(r) as RequestOf<S>;
+      let tpl = cache.get(r);
+      if (!tpl) cache.set(r, (tpl = this.template(synapse, r)));
+      return tpl;
     });
     const results = new Array<DendriteResponse<ResponseOf<S>>>(targets.length);
     const limit = Math.max(1, Math.min(opts.concurrency ?? targets.length, targets.length));
@@ -258,7 +287,7 @@ export class Dendrite {
     const worker = async () => {
       while (next < targets.length) {
         const i = next++;
-        results[i] = await this.call(targets[i], synapse, requests[i], { timeoutMs: opts.timeoutMs });
+        results[i] = await this.callTemplate(targets[i], synapse, templates[i], { timeoutMs: opts.timeoutMs });
       }
     };
     await Promise.all(Array.from({ length: limit }, worker));
@@ -283,7 +312,7 @@ export class Dendrite {
       timeToFirstChunkMs: first === null ? null : first - startedAt,
       chunksPerSecond: first !== null && last !== null && count > 1 && last > first ? ((count - 1) * 1000) / (last - first) : null,
     });
-    const base = await this.exchange(target, synapse, request, opts, async (res, started, headers, parsed) => {
+    const base = await this.exchange(target, synapse, this.template(synapse, request), opts, async (res, started, headers, parsed) => {
       startedAt = started;
       const axonProcessTime = parsed?.axon.process_time ?? null;
       if (res.statusCode !== 200) {
@@ -332,7 +361,7 @@ export class Dendrite {
   private async exchange<S extends SynapseDef>(
     target: AxonTarget,
     synapse: S,
-    request: RequestOf<S>,
+    tpl: Template,
     opts: { timeoutMs?: number; signal?: AbortSignal },
     consume: (
       res: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: Readable },
@@ -350,7 +379,7 @@ export class Dendrite {
       const ip = String(target.ip).slice(0, 64);
       return this.failure(target, { statusCode: STATUS.UNAVAILABLE, statusMessage: STATUS_MESSAGE.unavailable(ip, Number(target.port), synapse.name) }, started);
     }
-    const prepared = this.prepare(target, synapse, request, timeoutMs);
+    const prepared = this.prepare(target, synapse, tpl, timeoutMs);
     const ctl = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {

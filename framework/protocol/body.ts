@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { RequestOf, ResponseOf, SynapseDef } from './synapse.ts';
-import { parsePyJson, pyJsonDumps, stripPyFloats, type PyJsonOptions } from './python.ts';
+import { PyFloat, parsePyJson, pyJsonDumps, stripPyFloats, type PyJsonOptions } from './python.ts';
 import { pyTyped } from './typed.ts';
-import { terminalInfo, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
+import { TERMINAL_FIELDS, terminalInfo, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
 import { ProtocolError, STATUS } from './status.ts';
 import { bodyHash } from './hash.ts';
 
@@ -97,6 +97,32 @@ export function typedSynapseBody(def: SynapseDef, body: Record<string, unknown>)
   return out;
 }
 
+const FLOAT_TERMINAL_FIELDS = new Set(['process_time']);
+
+function terminalJson(t: TerminalInfo): string {
+  const parts: string[] = [];
+  for (const k of TERMINAL_FIELDS) {
+    const v = t[k];
+    let text: string;
+    if (v === null || v === undefined) text = 'null';
+    else if (typeof v === 'string') text = pyJsonDumps(v);
+    else if (FLOAT_TERMINAL_FIELDS.has(k)) text = pyJsonDumps(new PyFloat(Number(v)));
+    else text = pyJsonDumps(v);
+    parts.push(`"${k}": ${text}`);
+  }
+  return `{${parts.join(', ')}}`;
+}
+
+/**
+ * `json.dumps` of the meta fields alone — byte-identical to the start of `serializeSynapseBody` — for callers
+ * that prepend per-target meta to a synapse body serialized once (the dendrite's fan-out).
+ */
+export function serializeSynapseMeta(meta: SynapseMeta): string {
+  return `{"name": ${pyJsonDumps(meta.name)}, "timeout": ${pyJsonDumps(new PyFloat(meta.timeout))}, "total_size": ${meta.total_size}, ` +
+    `"header_size": ${meta.header_size}, "dendrite": ${terminalJson(meta.dendrite)}, "axon": ${terminalJson(meta.axon)}, ` +
+    `"computed_body_hash": ${pyJsonDumps(meta.computed_body_hash)}}`;
+}
+
 /**
  * The body as bytes on the wire. Default: `json.dumps` (aiohttp's `json=`, what the dendrite sends);
  * `{ compact: true, ensureAscii: false }` gives FastAPI's JSONResponse (what the axon answers).
@@ -147,11 +173,11 @@ function asObject(json: unknown, status: number): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Copy the schema's fields; a null the field does not accept counts as absent (so defaults apply, like None). */
+/** Copy the schema's fields (PyFloat markers dropped); a null the field does not accept counts as absent (so defaults apply, like None). */
 function pickFields(shape: z.ZodRawShape, from: Record<string, unknown>, to: Record<string, unknown>): void {
   for (const [k, schema] of Object.entries(shape)) {
     if (!Object.hasOwn(from, k)) continue;
-    const v = from[k];
+    const v = stripPyFloats(from[k]);
     if (v === null && !schema.safeParse(null).success) continue;
     to[k] = v;
   }
@@ -171,10 +197,9 @@ export interface ParsedSynapseBody<S extends SynapseDef> {
  */
 export function parseSynapseBody<S extends SynapseDef>(def: S, json: unknown): ParsedSynapseBody<S> {
   const raw = asObject(json, STATUS.BAD_REQUEST);
-  const plain = stripPyFloats(raw) as Record<string, unknown>;
-  const meta = parseMeta(def, plain, STATUS.BAD_REQUEST);
+  const meta = parseMeta(def, metaOf(raw), STATUS.BAD_REQUEST);
   const req: Record<string, unknown> = {};
-  pickFields(def.request.shape, plain, req);
+  pickFields(def.request.shape, raw, req);
   const parsed = def.request.safeParse(req);
   if (!parsed.success) throw new ProtocolError(STATUS.BAD_REQUEST, `invalid ${def.name} request: ${describe(parsed.error)}`);
   return { meta, request: parsed.data as RequestOf<S>, raw };
@@ -193,11 +218,48 @@ export interface ParsedSynapseResponse<S extends SynapseDef> {
  */
 export function parseSynapseResponse<S extends SynapseDef>(def: S, json: unknown): ParsedSynapseResponse<S> {
   const raw = asObject(json, STATUS.UNPROCESSABLE);
-  const plain = stripPyFloats(raw) as Record<string, unknown>;
-  const meta = parseMeta(def, plain, STATUS.UNPROCESSABLE);
+  const meta = parseMeta(def, metaOf(raw), STATUS.UNPROCESSABLE);
+  return { meta, response: responseFields(def, raw), raw };
+}
+
+/**
+ * Only the response fields of a miner's 200 body, zod-validated (the dendrite's hot path: the echoed request
+ * and the TerminalInfos in the body are not needed). Throws ProtocolError(422) on garbage.
+ */
+export function parseResponseFields<S extends SynapseDef>(def: S, json: unknown): ResponseOf<S> {
+  if (typeof json === 'string') {
+    // Fast path: native JSON.parse, unless a response field holds an integer it would round (then lossless).
+    let fast: unknown;
+    try {
+      fast = JSON.parse(json);
+    } catch {
+      fast = undefined;
+    }
+    if (fast !== null && typeof fast === 'object' && !Array.isArray(fast)) {
+      const obj = fast as Record<string, unknown>;
+      if (!Object.keys(def.response.shape).some((k) => hasUnsafeInteger(obj[k]))) return responseFields(def, obj);
+    }
+  }
+  return responseFields(def, asObject(json, STATUS.UNPROCESSABLE));
+}
+
+function hasUnsafeInteger(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isInteger(v) && !Number.isSafeInteger(v);
+  if (Array.isArray(v)) return v.some(hasUnsafeInteger);
+  if (v !== null && typeof v === 'object') return Object.values(v).some(hasUnsafeInteger);
+  return false;
+}
+
+function responseFields<S extends SynapseDef>(def: S, raw: Record<string, unknown>): ResponseOf<S> {
   const res: Record<string, unknown> = {};
-  pickFields(def.response.shape, plain, res);
+  pickFields(def.response.shape, raw, res);
   const parsed = def.response.safeParse(res);
   if (!parsed.success) throw new ProtocolError(STATUS.UNPROCESSABLE, `invalid ${def.name} response: ${describe(parsed.error)}`);
-  return { meta, response: parsed.data as ResponseOf<S>, raw };
+  return parsed.data as ResponseOf<S>;
+}
+
+function metaOf(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of META_FIELDS) if (Object.hasOwn(raw, k)) out[k] = stripPyFloats(raw[k]);
+  return out;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SynapseDef } from './synapse.ts';
 import { PyFloat, pyFloatRepr } from './python.ts';
 import { typedField } from './typed.ts';
-import { TERMINAL_FIELDS, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
+import { TERMINAL_FIELDS, castFloat, castSafeInt, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
 import { ProtocolError, STATUS } from './status.ts';
 import { synapseBodyHash } from './body.ts';
 
@@ -34,22 +34,33 @@ function emptyInstanceJson(value: unknown): string {
   return '{}';
 }
 
-/**
- * `Synapse.to_headers()`: `name`, `timeout`, `bt_header_axon_*` and `bt_header_dendrite_*` for every
- * non-None TerminalInfo field, `bt_header_input_obj_<field>` for each required (no-default) non-null request
- * field, then `header_size`, `total_size` and `computed_body_hash`, in the SDK's order. `header_size` is the
- * byte size of the preceding headers (the SDK sends Python's `sys.getsizeof`, which nobody checks).
- */
-export function toHeaders(def: SynapseDef, body: HeaderSource & Record<string, unknown>, opts: { bodyHash?: string } = {}): Record<string, string> {
-  const h: Record<string, string> = { name: def.name, timeout: pyFloatRepr(body.timeout) };
-  terminalHeaders('bt_header_axon_', body.axon, h);
-  terminalHeaders('bt_header_dendrite_', body.dendrite, h);
+/** `bt_header_input_obj_<field>` for each required (no-default) non-null request field: base64 of an empty instance. */
+export function inputObjHeaders(def: SynapseDef, body: Record<string, unknown>): Record<string, string> {
+  const h: Record<string, string> = {};
   for (const [field, schema] of Object.entries(def.request.shape)) {
     const value = body[field];
     if (value === null || value === undefined || schema.isOptional()) continue;
     const json = emptyInstanceJson(typedField(def.request, field, value));
     h[`bt_header_input_obj_${field}`] = Buffer.from(json).toString('base64');
   }
+  return h;
+}
+
+/**
+ * `Synapse.to_headers()`: `name`, `timeout`, `bt_header_axon_*` and `bt_header_dendrite_*` for every
+ * non-None TerminalInfo field, `bt_header_input_obj_<field>` for each required (no-default) non-null request
+ * field, then `header_size`, `total_size` and `computed_body_hash`, in the SDK's order. `header_size` is the
+ * byte size of the preceding headers (the SDK sends Python's `sys.getsizeof`, which nobody checks).
+ */
+export function toHeaders(
+  def: SynapseDef,
+  body: HeaderSource & Record<string, unknown>,
+  opts: { bodyHash?: string; inputObj?: Record<string, string> } = {},
+): Record<string, string> {
+  const h: Record<string, string> = { name: def.name, timeout: pyFloatRepr(body.timeout) };
+  terminalHeaders('bt_header_axon_', body.axon, h);
+  terminalHeaders('bt_header_dendrite_', body.dendrite, h);
+  Object.assign(h, opts.inputObj ?? inputObjHeaders(def, body));
   let size = 0;
   for (const [k, v] of Object.entries(h)) size += Buffer.byteLength(k) + Buffer.byteLength(v);
   h.header_size = String(size);
@@ -72,12 +83,30 @@ export interface ParsedHeaders {
 
 export type HeaderBag = Record<string, string | readonly string[] | undefined> | Headers;
 
-const topSchema = z.object({
-  name: z.string().max(256).nullable(),
-  timeout: z.string().max(64).regex(/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/, 'expected a float').transform(Number).nullable(),
-  header_size: z.string().max(32).regex(/^\s*\d+\s*$/, 'expected an integer').transform(Number).nullable(),
-  total_size: z.string().max(32).regex(/^\s*\d+\s*$/, 'expected an integer').transform(Number).nullable(),
-  computed_body_hash: z.string().max(256).nullable(),
+type TopFields = Pick<ParsedHeaders, 'name' | 'timeout' | 'header_size' | 'total_size' | 'computed_body_hash'>;
+const TOP_CASTS: Record<keyof TopFields, [(v: unknown) => unknown, string]> = {
+  name: [(v) => (typeof v === 'string' && v.length <= 256 ? v : undefined), 'expected a name'],
+  timeout: [castFloat, 'expected a float'],
+  header_size: [castSafeInt, 'expected an integer'],
+  total_size: [castSafeInt, 'expected an integer'],
+  computed_body_hash: [(v) => (typeof v === 'string' && v.length <= 256 ? v : undefined), 'expected a hash'],
+};
+
+/** The plain (non-TerminalInfo) headers, cast like the SDK's validators. Hand-rolled in zod: it runs per request. */
+const topSchema: z.ZodType<TopFields, z.ZodTypeDef, Record<string, string>> = z.record(z.string()).transform((src, ctx) => {
+  const out: TopFields = { name: null, timeout: null, header_size: null, total_size: null, computed_body_hash: null };
+  for (const k of Object.keys(TOP_CASTS) as Array<keyof TopFields>) {
+    const v = src[k];
+    if (v === undefined) continue;
+    const [cast, message] = TOP_CASTS[k];
+    const c = cast(v);
+    if (c === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [k], message });
+      return z.NEVER;
+    }
+    (out as Record<string, unknown>)[k] = c;
+  }
+  return out;
 });
 
 function entriesOf(headers: HeaderBag): Array<[string, string]> {
@@ -98,7 +127,7 @@ export function parseHeaders(headers: HeaderBag): ParsedHeaders {
   const axon: Record<string, string> = {};
   const dendrite: Record<string, string> = {};
   const inputObj: Record<string, unknown> = {};
-  const top: Record<string, string | null> = { name: null, timeout: null, header_size: null, total_size: null, computed_body_hash: null };
+  const top: Record<string, string> = {};
   for (const [key, value] of entriesOf(headers)) {
     if (key.startsWith('bt_header_axon_')) axon[key.slice('bt_header_axon_'.length)] = value;
     else if (key.startsWith('bt_header_dendrite_')) dendrite[key.slice('bt_header_dendrite_'.length)] = value;
@@ -110,7 +139,7 @@ export function parseHeaders(headers: HeaderBag): ParsedHeaders {
       } catch {
         /* the SDK logs and skips undecodable input objects */
       }
-    } else if (key in top) top[key] = value;
+    } else if (Object.hasOwn(TOP_CASTS, key)) top[key] = value;
   }
   const t = topSchema.safeParse(top);
   if (!t.success) throw headerError(t.error, '');

@@ -25,42 +25,75 @@ export const TERMINAL_FIELDS = [
 const PY_INT = /^\s*[+-]?\d+\s*$/;
 const PY_FLOAT = /^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)\s*$/i;
 const MAX_STRING = 4096;
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Python `int(raw)` on a header string or JSON number (the SDK's `cast_int`). */
-const pyBigInt = z
-  .union([z.bigint(), z.number().int(), z.string().max(64).regex(PY_INT, 'expected an integer')])
-  .transform((v) => (typeof v === 'string' ? BigInt(v.trim()) : BigInt(v)));
-const pySafeInt = pyBigInt.refine((v) => v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER), 'integer out of range').transform(Number);
+/** Python `int(raw)` on a header string or JSON number (the SDK's `cast_int`); undefined if Python would fail. */
+export function castBigInt(v: unknown): bigint | undefined {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : undefined;
+  if (typeof v === 'string' && v.length <= 64 && PY_INT.test(v)) return BigInt(v.trim());
+  return undefined;
+}
+
+export function castSafeInt(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
+  const b = castBigInt(v);
+  return b !== undefined && b >= MIN_SAFE && b <= MAX_SAFE ? Number(b) : undefined;
+}
+
 /** Python `float(raw)` (the SDK's `cast_float`). */
-const pyFloat = z
-  .union([z.number(), z.string().max(64).regex(PY_FLOAT, 'expected a float')])
-  .transform((v) => (typeof v === 'number' ? v : parsePyFloatText(v)));
-const str = z.string().max(MAX_STRING);
-
-function parsePyFloatText(text: string): number {
-  const t = text.trim().toLowerCase().replace(/^\+/, '');
+export function castFloat(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string' || v.length > 64 || !PY_FLOAT.test(v)) return undefined;
+  const t = v.trim().toLowerCase().replace(/^\+/, '');
   if (t === 'inf' || t === 'infinity') return Infinity;
   if (t === '-inf' || t === '-infinity') return -Infinity;
   if (t === 'nan' || t === '-nan') return NaN;
   return Number(t);
 }
 
-function nullable<T extends z.ZodTypeAny>(s: T) {
-  return s.nullish().transform((v): z.output<T> | null => (v === undefined ? null : v));
+export function castString(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length <= MAX_STRING ? v : undefined;
 }
 
-/** Validates a TerminalInfo from a JSON body or from header strings; unknown keys are dropped (pydantic default). */
-export const terminalInfoSchema: z.ZodType<TerminalInfo, z.ZodTypeDef, unknown> = z.object({
-  status_code: nullable(pySafeInt),
-  status_message: nullable(str),
-  process_time: nullable(pyFloat),
-  ip: nullable(str),
-  port: nullable(pySafeInt),
-  version: nullable(pySafeInt),
-  nonce: nullable(pyBigInt),
-  uuid: nullable(str),
-  hotkey: nullable(str),
-  signature: nullable(str),
+const CASTS: Record<keyof TerminalInfo, [(v: unknown) => unknown, string]> = {
+  status_code: [castSafeInt, 'expected an integer'],
+  status_message: [castString, 'expected a string'],
+  process_time: [castFloat, 'expected a float'],
+  ip: [castString, 'expected a string'],
+  port: [castSafeInt, 'expected an integer'],
+  version: [castSafeInt, 'expected an integer'],
+  nonce: [castBigInt, 'expected an integer'],
+  uuid: [castString, 'expected a string'],
+  hotkey: [castString, 'expected a string'],
+  signature: [castString, 'expected a string'],
+};
+
+/**
+ * Validates a TerminalInfo from a JSON body or from header strings, casting like pydantic with the SDK's
+ * validators; unknown keys are dropped (pydantic default). Hand-rolled inside zod because it runs on every
+ * request and response (a zod union per field costs an error object per miss).
+ */
+export const terminalInfoSchema: z.ZodType<TerminalInfo, z.ZodTypeDef, unknown> = z.unknown().transform((input, ctx) => {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'expected an object' });
+    return z.NEVER;
+  }
+  const src = input as Record<string, unknown>;
+  const out = terminalInfo();
+  for (const k of TERMINAL_FIELDS) {
+    const v = src[k];
+    if (v === null || v === undefined) continue;
+    const [cast, message] = CASTS[k];
+    const c = cast(v);
+    if (c === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [k], message });
+      return z.NEVER;
+    }
+    (out as unknown as Record<string, unknown>)[k] = c;
+  }
+  return out;
 });
 
 /** A TerminalInfo with every field None, then the given ones. */

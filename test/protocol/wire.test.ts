@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   EMPTY_BODY_HASH, PROTOCOL_VERSION, ProtocolError, STATUS_MESSAGE, bodyHash, buildSynapseBody, defineSynapse, newUuid,
-  nowNanos, parseHeaders, parsePyJson, parseSynapseBody, parseSynapseResponse, serializeSynapseBody, signRequest,
+  nowNanos, parseHeaders, parsePyJson, parseSynapseBody, parseSynapseResponse, serializeSynapseBody, serializeSynapseMeta, signRequest,
   signingMessage, synapseBodyHash, toHeaders, verifyRequestSignature, versionAsInt, type RequestOf,
 } from '../../framework/protocol/index.ts';
 import { cryptoReady, keypairFromUri, sign, u8aToHex } from '../../framework/wallet/keypair.ts';
@@ -57,6 +57,14 @@ describe('synapse body and headers (pydantic model shaped like the SDK Synapse)'
     const body = vectorBody();
     expect(Object.keys(body)).toEqual(vectors.synapse.field_order);
     expect(serializeSynapseBody(VecSynapse, body)).toBe(vectors.synapse.wire_body);
+    const { name, timeout, total_size, header_size, dendrite, axon, computed_body_hash } = body;
+    const meta = serializeSynapseMeta({ name, timeout, total_size, header_size, dendrite, axon, computed_body_hash });
+    expect(vectors.synapse.wire_body.startsWith(meta.slice(0, -1) + ', ')).toBe(true);
+    const filled = { ...body, timeout: 1e-7, axon: { ...body.axon, status_code: 200, status_message: "é'\"", process_time: 2 } };
+    const m2 = serializeSynapseMeta({ ...filled, name: 'VecSynapse' });
+    expect(serializeSynapseBody(VecSynapse, filled).startsWith(m2.slice(0, -1) + ', ')).toBe(true);
+    expect(m2).toContain('"timeout": 1e-07');
+    expect(m2).toContain('"process_time": 2.0');
     expect(synapseBodyHash(VecSynapse, body)).toBe(vectors.synapse.body_hash);
   });
 
@@ -192,5 +200,16 @@ json.dump([f"Synapse name 'X' not found. Available synapses {names}",
       STATUS_MESSAGE.priorityTimeout(12),
       STATUS_MESSAGE.nonceTooOld(16, 17.123),
     ]).toEqual(py);
+  });
+});
+
+describe('parseResponseFields (dendrite hot path)', () => {
+  const Big = defineSynapse({ name: 'Big', request: z.object({}), response: z.object({ total: z.bigint(), ratio: z.number() }) });
+  it('keeps response integers beyond 2^53 exact and validates', async () => {
+    const { parseResponseFields } = await import('../../framework/protocol/index.ts');
+    expect(parseResponseFields(Big, '{"total": 18446744073709551615, "ratio": 1.0, "dendrite": {"nonce": 1763780000123456789}}'))
+      .toEqual({ total: 18446744073709551615n, ratio: 1 });
+    expect(() => parseResponseFields(Big, '{"total": 1.5, "ratio": 1}')).toThrow(ProtocolError);
+    expect(() => parseResponseFields(Big, 'nope')).toThrow(/not valid JSON/);
   });
 });
