@@ -18,6 +18,7 @@ const suites: Suite[] = [
   { name: 'wallet', description: 'key file load by field (vs secretSeed) and $NACL argon2i in a worker (vs main thread)', load: () => import('./wallet.ts') },
   { name: 'validator', description: 'validator rounds/s with concurrent rounds vs one at a time; seeded RNG; pending store', load: () => import('./validator.ts') },
   { name: 'wire', description: 'axon signed requests/s vs raw sr25519 verify/s and a bare fastify route', load: () => import('./wire.ts') },
+  { name: 'dendrite', description: 'fan-out to 256 loopback miners: overhead beyond the slowest miner vs raw undici', load: () => import('./dendrite.ts') },
 ];
 
 const wanted = process.argv.slice(2);
