@@ -10,7 +10,7 @@ import { toJson } from '../../framework/chain/codec.ts';
 import type { BlockInfo } from '../../framework/chain/types.ts';
 import { sign, u8aToHex } from '../../framework/wallet/keypair.ts';
 import { chainErrorCode, keys } from './helpers.ts';
-import { killHard, startLocalnetProcess, waitFor, type LocalnetProcess } from './localnet-process.ts';
+import { killHard, runLocalnetToExit, startLocalnetProcess, waitFor, type LocalnetProcess } from './localnet-process.ts';
 
 const TAO = 1_000_000_000n;
 let dir: string;
@@ -133,6 +133,13 @@ describe('localnet server + LocalnetClient (real child process)', () => {
     const fresh = (await connectChain(proc.url)) as LocalnetClient;
     expect(fresh.info.genesisHash).toBe(client.info.genesisHash);
     await fresh.close();
+  });
+
+  it('a second localnet on the same port exits 2 with a one-line error', async () => {
+    const r = await runLocalnetToExit(['--port', String(proc.port), '--ephemeral']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^error: port ${proc.port} on 127.0.0.1 is already in use\\nhint: `));
+    expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
   });
 
   it('connectChain refuses a subtensor URL with a clear message', async () => {
