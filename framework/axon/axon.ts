@@ -70,7 +70,9 @@ export function createAxon(opts: AxonOptions): Axon {
   const hotkey = opts.keypair.ss58Address;
   const axonUuid = newUuid();
   const metrics = createAxonMetrics(opts.metricsRegistry);
-  const nonces = new NonceStore({ capacity: settings.nonce.capacity, maxTimeoutMs: settings.maxTimeoutMs, maxFutureMs: settings.nonce.maxFutureMs });
+  const nonces = new NonceStore({ capacity: settings.nonce.capacity, maxTimeoutMs: settings.maxTimeoutMs, maxFutureMs: settings.nonce.maxFutureMs,
+    reorderWindowMs: settings.nonce.reorderWindowMs,
+  });
   const limiter = settings.rateLimit === false ? null : new RateLimiter(settings.rateLimit);
   const admission = new AdmissionQueue(settings.admission);
   admission.onChange = (running, waiting) => {

@@ -9,6 +9,11 @@
  *
  * Memory: an entry is only useful while its nonce is inside the widest freshness window
  * (`4 s + maxTimeout`); older entries are dropped because freshness alone already rejects a replay of them.
+ * Optional `reorderWindowMs` (default 0 = the SDK's strict rule): also accept a nonce up to that far *below*
+ * the newest one for the endpoint if that exact nonce was not seen before — so one dendrite session sending
+ * concurrent requests over several connections is not rejected for arrival-order reordering, while every
+ * exact replay still is (up to 64 out-of-order nonces are remembered per endpoint).
+ *
  * When `capacity` live entries exist, the least recently updated one is evicted and its nonce raises a
  * global floor that every *first-seen* nonce must exceed — so eviction can never re-open a replay.
  */
@@ -26,6 +31,8 @@ export interface NonceStoreOptions {
   maxTimeoutMs: number;
   /** How far ahead of our clock a nonce may be, ms (default 5 000). */
   maxFutureMs?: number;
+  /** Tolerated arrival reordering per endpoint, ms (default 0: strictly increasing, as the SDK). */
+  reorderWindowMs?: number;
   /** Clock in unix ns (injectable for tests). */
   nowNs?: () => bigint;
 }
@@ -40,8 +47,19 @@ function defaultNowNs(): bigint {
 }
 const wallAnchor = BigInt(Date.now()) * NS_PER_MS - process.hrtime.bigint();
 
+interface Endpoint {
+  max: bigint;
+  /** Accepted nonces below `max` inside the reorder window (only with reorderWindowMs > 0). */
+  recent?: bigint[];
+  /** Nonces at or below this are rejected (raised when `recent` overflows). */
+  low?: bigint;
+}
+
+const MAX_RECENT = 64;
+
 export class NonceStore {
-  private readonly last = new Lru<bigint>();
+  private readonly last = new Lru<Endpoint>();
+  private readonly reorderNs: bigint;
   private readonly capacity: number;
   private readonly maxFutureNs: bigint;
   private readonly retentionNs: bigint;
@@ -56,6 +74,7 @@ export class NonceStore {
     this.maxFutureNs = BigInt(Math.round((opts.maxFutureMs ?? 5_000))) * NS_PER_MS;
     this.retentionNs = ALLOWED_DELTA_NS + BigInt(Math.ceil(opts.maxTimeoutMs)) * NS_PER_MS;
     this.nowNs = opts.nowNs ?? defaultNowNs;
+    this.reorderNs = BigInt(Math.round(opts.reorderWindowMs ?? 0)) * NS_PER_MS;
   }
 
   get size(): number {
@@ -70,7 +89,9 @@ export class NonceStore {
     }
     const prev = this.last.get(key);
     if (prev !== undefined) {
-      if (nonce <= prev) return { ok: false, reason: 'replay', message: 'Nonce is too old, a newer one was last processed' };
+      if (nonce <= prev.max && !this.acceptsReordered(prev, nonce)) {
+        return { ok: false, reason: 'replay', message: 'Nonce is too old, a newer one was last processed' };
+      }
     } else if (nonce <= this.floor) {
       return { ok: false, reason: 'evicted', message: 'Nonce is too old: axon nonce memory is under pressure, retry with a fresh nonce' };
     }
@@ -84,7 +105,8 @@ export class NonceStore {
 
   /** Record an accepted nonce (after the signature verified). Call `check` first in the same tick. */
   commit(key: string, nonce: bigint): void {
-    this.last.set(key, nonce);
+    const prev = this.last.get(key);
+    this.last.set(key, prev === undefined || this.reorderNs === 0n ? { max: nonce } : this.merge(prev, nonce));
     if (this.last.size > this.capacity) this.evictOldest();
     if (++this.opsSinceSweep >= 1024) this.sweep();
   }
@@ -100,13 +122,39 @@ export class NonceStore {
   sweep(): void {
     this.opsSinceSweep = 0;
     const cutoff = this.nowNs() - this.retentionNs;
-    for (let o = this.last.oldest(); o !== undefined && o.value <= cutoff; o = this.last.oldest()) this.last.shift();
+    for (let o = this.last.oldest(); o !== undefined && o.value.max <= cutoff; o = this.last.oldest()) this.last.shift();
   }
 
   private evictOldest(): void {
     const first = this.last.shift();
     if (first === undefined) return;
-    const nonce = first.value;
+    const nonce = first.value.max;
     if (nonce > this.floor && nonce > this.nowNs() - this.retentionNs) this.floor = nonce;
+  }
+
+  private acceptsReordered(e: Endpoint, nonce: bigint): boolean {
+    if (this.reorderNs === 0n || nonce === e.max) return false;
+    if (nonce <= e.max - this.reorderNs || (e.low !== undefined && nonce <= e.low)) return false;
+    return !(e.recent?.includes(nonce) ?? false);
+  }
+
+  private merge(e: Endpoint, nonce: bigint): Endpoint {
+    const recent = e.recent ?? [];
+    let max = e.max;
+    if (nonce > max) {
+      recent.push(max);
+      max = nonce;
+    } else recent.push(nonce);
+    const floor = max - this.reorderNs;
+    let kept = recent.filter((n) => n > floor);
+    let low = e.low;
+    if (kept.length > MAX_RECENT) {
+      kept.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const dropped = kept.slice(0, kept.length - MAX_RECENT);
+      kept = kept.slice(kept.length - MAX_RECENT);
+      const top = dropped[dropped.length - 1] as bigint;
+      low = low === undefined || top > low ? top : low;
+    }
+    return { max, recent: kept, low };
   }
 }

@@ -14,6 +14,7 @@ export const AXON_DEFAULTS = {
   maxTimeoutMs: 60_000,
   nonceCapacity: 100_000,
   maxFutureMs: 5_000,
+  reorderWindowMs: 0,
 } as const;
 
 const schema = z.object({
@@ -36,6 +37,7 @@ const schema = z.object({
     .object({
       capacity: z.number().int().min(1).default(AXON_DEFAULTS.nonceCapacity),
       maxFutureMs: z.number().min(0).max(600_000).default(AXON_DEFAULTS.maxFutureMs),
+      reorderWindowMs: z.number().min(0).max(60_000).default(AXON_DEFAULTS.reorderWindowMs),
     })
     .default({}),
   signResponses: z.boolean().default(false),

@@ -65,7 +65,7 @@ export interface AxonOptions {
   logger?: Logger;
   metricsRegistry?: Registry;
   /** Nonce memory bounds (additive to the shared contract). */
-  nonce?: { capacity?: number; maxFutureMs?: number };
+  nonce?: { capacity?: number; maxFutureMs?: number; reorderWindowMs?: number };
   /** Sign the axon's own TerminalInfo stamp on every response, like the SDK (costs one sr25519 sign per request). */
   signResponses?: boolean;
 }

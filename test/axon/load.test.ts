@@ -130,6 +130,26 @@ describe('admission', () => {
   });
 });
 
+describe('slots are never lost', () => {
+  it('a handler that ignores its abort signal frees its slot shortly after the deadline', async () => {
+    let calls = 0;
+    const a = await start({ admission: { maxConcurrent: 1, maxQueue: 5 } }, (x) =>
+      x.attach(Echo, async (req) => {
+        calls++;
+        if (req.text === 'hang') await new Promise((r) => setTimeout(r, 30_000).unref());
+        return { reply: req.text, doubled: 0 };
+      }),
+    );
+    const hung = await call(a, validators[0] as Keypair, 'hang', 0.2);
+    expect(hung.status).toBe(408);
+    const t0 = Date.now();
+    const next = await call(a, validators[1] as Keypair, 'next', 10);
+    expect(next.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(8_000); // ≈ 2 s grace, not the handler's 30 s
+    expect(calls).toBe(2);
+  });
+});
+
 describe('many callers', () => {
   it('400 requests from 200 distinct (unregistered) callers with nonce capacity 60: all answered', async () => {
     const capacity = 60;

@@ -103,4 +103,30 @@ describe('NonceStore', () => {
     expect(store.size).toBe(capacity);
     expect(heapMb() - afterWarmup).toBeLessThan(2);
   });
+
+  it('reorderWindowMs accepts out-of-order nonces once each, strict mode does not', () => {
+    const now = 1_700_000_000_000n * MS;
+    const strict = new NonceStore({ maxTimeoutMs: 12_000, nowNs: () => now });
+    const tolerant = new NonceStore({ maxTimeoutMs: 12_000, reorderWindowMs: 1_000, nowNs: () => now });
+    for (const s of [strict, tolerant]) {
+      expect(s.checkAndCommit('k:u', now - 10n * MS, 12_000).ok).toBe(true);
+    }
+    // arrives after a newer one
+    expect(strict.checkAndCommit('k:u', now - 20n * MS, 12_000)).toMatchObject({ ok: false, reason: 'replay' });
+    expect(tolerant.checkAndCommit('k:u', now - 20n * MS, 12_000).ok).toBe(true);
+    // exact replays are still rejected: of the reordered one, of the max, of an older accepted one
+    expect(tolerant.checkAndCommit('k:u', now - 20n * MS, 12_000).ok).toBe(false);
+    expect(tolerant.checkAndCommit('k:u', now - 10n * MS, 12_000).ok).toBe(false);
+    expect(tolerant.checkAndCommit('k:u', now - 5n * MS, 12_000).ok).toBe(true);
+    expect(tolerant.checkAndCommit('k:u', now - 10n * MS, 12_000).ok).toBe(false);
+    // outside the window
+    expect(tolerant.checkAndCommit('k:u', now - 1_100n * MS, 12_000).ok).toBe(false);
+    // many reordered nonces: memory per endpoint stays bounded and replays stay rejected
+    let accepted = 0;
+    for (let i = 1; i <= 200; i++) if (tolerant.checkAndCommit('k:u', now - 5n * MS - BigInt(i) * 1000n, 12_000).ok) accepted++;
+    // 64 are remembered below the max; on overflow the smallest are forgotten and become the low-water mark
+    // (the two older ones first, then the newest arrival), after which lower nonces are refused
+    expect(accepted).toBe(65);
+    for (let i = 1; i <= 200; i++) expect(tolerant.checkAndCommit('k:u', now - 5n * MS - BigInt(i) * 1000n, 12_000).ok).toBe(false);
+  });
 });

@@ -48,6 +48,7 @@ beforeAll(async () => {
       logger: silent,
       rateLimit: false,
       admission: { maxConcurrent: 64, maxQueue: 1000 },
+      nonce: { reorderWindowMs: 5_000 },
     });
     a.attach(Square, (req) => ({ y: req.x * req.x, by: uri }));
     a.attach(Story, async function* (req, ctx) {
@@ -129,5 +130,10 @@ describe('axon ↔ dendrite', () => {
     } finally {
       await Promise.all(sessions.map((d) => d.close()));
     }
+  });
+
+  it('one dendrite session, 200 concurrent calls to one axon over 8 connections (reorder window on)', async () => {
+    const rs = await Promise.all(Array.from({ length: 200 }, (_, i) => dendrite.call(targets[2] as AxonTarget, Square, { x: i, label: 'same-session' }, { timeoutMs: 60_000 })));
+    expect(rs.filter((r) => !r.ok).map((r) => r.statusMessage)).toEqual([]);
   });
 });
