@@ -18,6 +18,8 @@ export async function commitWeights(args: {
   netuid: number;
   block: number;
   emit: EmitWeights;
+  /** Hotkey of each uid in `emit.uids`. */
+  hotkeys: string[];
   versionKey: bigint;
   timed: Timed;
   remember: (c: StoredCommit | null, replace?: StoredCommit) => Promise<void>;
@@ -41,6 +43,7 @@ export async function commitWeights(args: {
     commitBlock: args.block,
     commitEpoch: epoch,
     confirmed: false,
+    hotkeys: args.hotkeys,
   };
   await args.remember(draft);
   try {
@@ -61,6 +64,8 @@ export async function revealDueCommits(args: {
   netuid: number;
   hyper: SubnetHyperparameters;
   block: number;
+  /** Fresh hotkeys by uid (fetched only when a reveal is due). */
+  loadHotkeys: () => Promise<string[]>;
   commits: StoredCommit[];
   timed: Timed;
   log: Logger;
@@ -70,6 +75,7 @@ export async function revealDueCommits(args: {
   const keep: StoredCommit[] = [];
   const outcomes: WeightOutcome[] = [];
   let changed = false;
+  let current: string[] | undefined;
   for (const c of args.commits) {
     const chainCommit = onChain.find((x) => x.hash === c.hash);
     if (!chainCommit) {
@@ -89,6 +95,14 @@ export async function revealDueCommits(args: {
     }
     if (status === 'too-early') {
       keep.push(c);
+      continue;
+    }
+    current ??= await args.loadHotkeys();
+    const now = current;
+    if (c.hotkeys && c.uids.some((uid, i) => now[uid] !== c.hotkeys![i])) {
+      // a committed uid changed hands: revealing would pay the newcomer for the previous miner's work
+      args.log.warn({ hash: c.hash }, 'a committed uid was re-registered since the commit; reveal skipped');
+      changed = true;
       continue;
     }
     try {

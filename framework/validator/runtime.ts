@@ -529,7 +529,11 @@ class ValidatorRuntime {
     if (this.opts.disableWeights || this.uid === null) return;
     const block = this.block.number;
     if (this.hyper.commitRevealWeightsEnabled && this.state.commits.length > 0) {
-      const revealed = await revealDueCommits({ chain: this.chain, hotkey: this.hotkey, netuid: this.netuid, hyper: this.hyper, block, commits: this.state.commits, timed: (op, fn) => this.timed(op, fn), log: this.log });
+      const revealed = await revealDueCommits({ chain: this.chain, hotkey: this.hotkey, netuid: this.netuid, hyper: this.hyper, block, commits: this.state.commits,
+        loadHotkeys: async () => (await this.timed('getMetagraph', () => this.chain.getMetagraph(this.netuid))).hotkeys,
+        timed: (op, fn) => this.timed(op, fn),
+        log: this.log,
+      });
       if (revealed.changed) {
         this.state.commits = revealed.commits;
         await this.persist();
@@ -546,6 +550,7 @@ class ValidatorRuntime {
       if (this.hyper.commitRevealWeightsEnabled) {
         await commitWeights({
           chain: this.chain, hotkey: this.hotkey, netuid: this.netuid, block, emit, versionKey,
+          hotkeys: emit.uids.map((u) => this.metagraph.hotkeys[u]),
           timed: (op, fn) => this.timed(op, fn),
           remember: async (c: StoredCommit | null, replace?: StoredCommit) => {
             this.state.commits = this.state.commits.filter((x) => x !== replace);

@@ -12,6 +12,8 @@ const commitSchema = z.object({
   commitEpoch: z.number().int().nonnegative(),
   /** False until the chain accepted the commit (persisted first, so a crash never loses a salt). */
   confirmed: z.boolean(),
+  /** Hotkey of each committed uid at commit time: a reveal after a uid was recycled is skipped. */
+  hotkeys: z.array(z.string()).optional(),
 });
 export type StoredCommit = z.infer<typeof commitSchema>;
 
