@@ -118,6 +118,8 @@ function checkRole(state: ChainState, origin: string, call: ChainCall): void {
     if (owner !== undefined && owner !== origin) {
       throw new ChainError('BadOrigin', `${call.call} must be signed by a coldkey, but ${origin} is a hotkey of ${owner}`);
     }
+  } else if (state.hotkeyOwner[origin] === undefined && Object.values(state.hotkeyOwner).includes(origin)) {
+    throw new ChainError('TransactorAccountShouldBeHotKey', `${call.call} must be signed by a hotkey, but ${origin} is a coldkey`);
   }
 }
 

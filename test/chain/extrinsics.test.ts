@@ -67,6 +67,7 @@ describe('set_weights', () => {
     expect(await chainErrorCode(chain.setWeights(ownerHot, netuid, [1], [1], 0n))).toBe('CommitRevealEnabled');
     await chain.setHyperparameters(owner, netuid, { commitRevealWeightsEnabled: false, weightsVersionKey: 7n });
     await chain.produceBlocks(5);
+    expect(await chainErrorCode(chain.setWeights(owner, netuid, [1], [1], 7n))).toBe('TransactorAccountShouldBeHotKey');
     const stranger = await keys('//Stranger');
     expect(await chainErrorCode(chain.setWeights(stranger, netuid, [1], [1], 7n))).toBe('HotKeyNotRegisteredInSubNet');
     expect(await chainErrorCode(chain.setWeights(ownerHot, netuid, [1, 2], [1], 7n))).toBe('WeightVecNotEqualSize');
