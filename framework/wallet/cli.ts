@@ -13,6 +13,7 @@ import {
   regenColdkey,
   regenColdkeyPub,
   regenHotkey,
+  refuseExisting,
   resolveWalletRef,
   showWallet,
   walletPaths,
@@ -114,6 +115,8 @@ export function registerWalletCommands(program: Command): void {
     .action(async (raw: unknown) => {
       const f = parseFlags(raw);
       const ref = refOf(f);
+      const p = walletPaths(ref);
+      await refuseExisting([p.coldkey, p.coldkeypub, p.hotkey, p.hotkeypub], f.overwrite, 'pass --overwrite to replace it, or use new-hotkey to add a hotkey');
       const password = await newColdkeyPassword(f, ref);
       const { coldkey, hotkey } = await createWallet(ref, { password, words: words(f), overwrite: f.overwrite });
       if (f.json) {
@@ -157,6 +160,7 @@ export function registerWalletCommands(program: Command): void {
     .action(async (raw: unknown) => {
       const f = parseFlags(raw);
       const ref = refOf(f);
+      await refuseExisting([walletPaths(ref).coldkey, walletPaths(ref).coldkeypub], f.overwrite);
       const src = await regenSource(f);
       const password = await newColdkeyPassword(f, ref);
       const pair = await regenColdkey(ref, src, { password, overwrite: f.overwrite });

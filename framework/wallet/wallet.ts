@@ -74,7 +74,8 @@ async function exists(p: string): Promise<boolean> {
   try { await stat(p); return true; } catch { return false; }
 }
 
-async function refuseExisting(files: string[], overwrite: boolean | undefined, hint?: string): Promise<void> {
+/** Throw a UserError if any of `files` exists (unless overwrite). Lets the CLI fail before asking for a password. */
+export async function refuseExisting(files: string[], overwrite: boolean | undefined, hint?: string): Promise<void> {
   if (overwrite) return;
   for (const f of files) {
     if (await exists(f)) throw new UserError(`refusing to overwrite existing key file ${f}`, { hint: hint ?? 'pass --overwrite to replace it (the old key is lost unless you have its mnemonic)' });
