@@ -67,7 +67,7 @@ export interface ScoredTask<D> {
   createdAt: number;
   data: D;
   resolveAt?: ResolveAt;
-  /** How many times scoring was already deferred or failed. */
+  /** How many times scoring this task already threw (deferrals via retryLater do not count). */
   attempts: number;
 }
 

@@ -429,8 +429,10 @@ class ValidatorRuntime {
       return;
     }
     if (outcome instanceof RetryLater) {
-      if (pending) await this.retryOrDrop(pending, outcome.at);
-      else await this.enqueue(task, outcome.at, answers);
+      // a deferral is the commodity's decision (event not resolved yet), not a failure: no attempt used
+      if (pending) {
+        await this.pending.reschedule(pending.id, outcome.at, pending.attempts);
+      } else await this.enqueue(task, outcome.at, answers);
       return;
     }
     this.applyRewards(outcome);
