@@ -1,11 +1,13 @@
-import { sha3_256 } from '@noble/hashes/sha3';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { createHash } from 'node:crypto';
 import { pythonStr } from './python.ts';
 import { typedField, type FloatFields } from './typed.ts';
 
-/** `bittensor.utils.get_hash`: sha3-256 hex (no 0x) of the UTF-8 bytes. */
+/**
+ * `bittensor.utils.get_hash`: sha3-256 hex (no 0x) of the UTF-8 bytes. OpenSSL's sha3 via node:crypto: ~12x
+ * faster than @noble/hashes here, which matters at 4 hashes per request (the tests cross-check both).
+ */
 export function sha3Hex(text: string): string {
-  return bytesToHex(sha3_256(utf8ToBytes(text)));
+  return createHash('sha3-256').update(text, 'utf8').digest('hex');
 }
 
 /** sha3-256("") — the body hash of a synapse with no required hash fields. */

@@ -73,6 +73,16 @@ describe('random values against live CPython (python3 -c)', () => {
   });
 });
 
+describe('sha3Hex', () => {
+  it('equals @noble/hashes sha3-256 on random text (incl. non-BMP)', async () => {
+    const { sha3_256 } = await import('@noble/hashes/sha3');
+    const { bytesToHex, utf8ToBytes } = await import('@noble/hashes/utils');
+    for (const s of fc.sample(fc.string({ unit: 'binary', maxLength: 300 }), { numRuns: 300, seed: 3 })) {
+      expect(sha3Hex(s)).toBe(bytesToHex(sha3_256(utf8ToBytes(s))));
+    }
+  });
+});
+
 describe('float repr', () => {
   it('matches Python for doubles across the whole exponent range', () => {
     const xs = fc.sample(fc.double({ noNaN: true, noDefaultInfinity: true }), { numRuns: 500, seed: 7 });
