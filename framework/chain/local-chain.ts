@@ -1,9 +1,5 @@
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { blake2b } from '@noble/hashes/blake2b';
+import { existsSync } from 'node:fs';
 import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils';
-import { UserError } from '../errors.ts';
 import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.ts';
 import { cryptoReady, keypairFromUri, type Keypair } from '../wallet/keypair.ts';
 import { runEpoch as defaultRunEpoch } from '../consensus/epoch.ts';
@@ -19,15 +15,14 @@ import type {
 } from './types.ts';
 import { ChainError } from './types.ts';
 import { chainCallSchema, toJson, type ChainCall, type ChainEvent } from './codec.ts';
-import { parseState, serializeState, type ChainState } from './state.ts';
+import { serializeState, type ChainState } from './state.ts';
+import { DEV_ACCOUNT_URIS, blake256, genesisState, loadStateFile, removeStaleTempFiles } from './state-file.ts';
 import { applyCall } from './dispatch.ts';
 import { blockStep, type EpochFn } from './coinbase.ts';
 import { RAO_PER_TAO } from './hyperparams.ts';
 import { balanceOf, getSubnet, totalHotkeyStake, uidOf } from './state-ops.ts';
 
-export const DEV_ACCOUNT_URIS = ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'] as const;
-/** Genesis balance of each dev account. */
-export const DEV_ACCOUNT_BALANCE = 1_000_000n * RAO_PER_TAO;
+export { DEV_ACCOUNT_URIS, DEV_ACCOUNT_BALANCE } from './state-file.ts';
 const RECENT_BLOCKS = 256;
 
 export interface LocalChainOptions {
@@ -56,10 +51,6 @@ export interface LocalChainOptions {
 export interface DevAccount {
   uri: string;
   address: Ss58;
-}
-
-function blake256(data: Uint8Array): Uint8Array {
-  return blake2b(data, { dkLen: 32 });
 }
 
 function u64le(n: number): Uint8Array {
@@ -398,54 +389,5 @@ function safeCall(fn: () => void, onError: (e: unknown) => void): void {
     fn();
   } catch (e) {
     onError(e);
-  }
-}
-
-function genesisState(opts: LocalChainOptions, devAccounts: DevAccount[]): ChainState {
-  const seed = opts.genesisSeed ?? randomBytes(32).toString('hex');
-  const genesisHash = `0x${bytesToHex(blake256(utf8ToBytes(`subnetkit-localnet-genesis:${seed}`)))}`;
-  const head: BlockInfo = { number: 0, hash: genesisHash, timestamp: Date.now() };
-  const balances: Record<string, bigint> = {};
-  for (const a of devAccounts) balances[a.address] = DEV_ACCOUNT_BALANCE;
-  return {
-    version: 1,
-    genesisHash,
-    head,
-    recentBlocks: [head],
-    blockEmission: opts.blockEmission ?? RAO_PER_TAO,
-    balances,
-    hotkeyOwner: {},
-    stake: {},
-    subnets: {},
-    totalIssuance: DEV_ACCOUNT_BALANCE * BigInt(devAccounts.length),
-    totalBurned: 0n,
-  };
-}
-
-/** A kill -9 during a write can leave writeFileAtomic's temp file behind; the target itself is intact. */
-function removeStaleTempFiles(path: string): void {
-  const dir = dirname(path);
-  const prefix = `.${basename(path)}.`;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) if (n.startsWith(prefix) && n.endsWith('.tmp')) rmSync(join(dir, n), { force: true });
-}
-
-function loadStateFile(path: string): ChainState {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read chain state ${path}: ${(e as Error).message}`);
-  }
-  try {
-    return parseState(text);
-  } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new UserError(`chain state ${path} is not valid: ${msg}`, { hint: 'start with --fresh to discard it (the old file is overwritten)' });
   }
 }
