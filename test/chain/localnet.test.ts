@@ -109,6 +109,17 @@ describe('localnet server + LocalnetClient (real child process)', () => {
     await waitFor(() => (provider.lookup(m1.ss58Address)?.stake ?? 0n) > before, 15_000, 'provider refresh');
     expect(provider.lookup((await keys('//Nobody')).ss58Address)).toBeUndefined();
     provider.close();
+    // chain events arrive over the same socket
+    const events: string[] = [];
+    const unsubEvents = client.subscribeEvents((e) => events.push(`${e.name}:${String(e.data.hotkey ?? '')}`));
+    const n0 = seen.length;
+    const unsubBlocks = client.subscribeBlocks((blk) => seen.push(blk));
+    await waitFor(() => seen.length > n0, 10_000, 'socket live again'); // a block proves the subscription is active
+    const m2 = await keys('//Bob//m2');
+    await client.burnedRegister(bob, 1, m2.ss58Address);
+    await waitFor(() => events.includes(`NeuronRegistered:${m2.ss58Address}`), 10_000, 'NeuronRegistered event');
+    unsubEvents();
+    unsubBlocks();
   });
 
   it('recovers its state after SIGKILL and the client resubscribes', async () => {
