@@ -16,8 +16,13 @@ export function describeZodError(err: ZodError, source = 'input'): string {
  * line to stderr and exit with code 2; anything else is a bug and prints the stack, exit 1.
  */
 export async function runCli(program: Command, argv: string[]): Promise<void> {
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // commander copies settings to subcommands only when they are created, so apply them to the tree
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {
