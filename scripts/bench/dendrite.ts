@@ -96,6 +96,12 @@ export async function run(): Promise<void> {
       ok = rs.filter((r) => r.ok).length;
     });
     results.push({ name: 'Dendrite.forward, node:http peers', ...r1, ok: `${ok}/${N}` });
+    // the validator runtime's shape: a distinct request object per target (hashed and serialized per target)
+    const r1b = await rounds(async () => {
+      const rs = await d.forward(targets, BenchSynapse, (_t, i) => ({ ...REQUEST, seed: i }), { timeoutMs: 10_000 });
+      ok = rs.filter((r) => r.ok).length;
+    });
+    results.push({ name: '  same, distinct request per target', ...r1b, ok: `${ok}/${N}` });
     await d.close();
   } finally {
     await stopPeers(http);
