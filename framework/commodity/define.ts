@@ -118,6 +118,8 @@ export interface CommodityDef<Req extends z.ZodRawShape, Res extends z.ZodRawSha
   response: z.ZodObject<Res>;
   requiredHashFields?: readonly (keyof Req & string)[];
   streaming?: boolean;
+  /** How streamed bodies are cut into chunks: `raw` (one per network read, the SDK's behaviour) or `sse` events. */
+  streamFraming?: 'raw' | 'sse';
   /** Per-query timeout, ms. */
   timeoutMs: number;
   /** Weights version key (`spec_version`). */

@@ -374,7 +374,7 @@ class ValidatorRuntime {
       while (next < targets.length) {
         const i = next++;
         const hotkey = metagraph.hotkeys[uids[i]];
-        const r = await stream(targets[i], this.commodity.synapse, queries[i], { timeoutMs });
+        const r = await stream(targets[i], this.commodity.synapse, queries[i], { timeoutMs, framing: this.commodity.streamFraming });
         out[i] = { ...this.toAnswer(uids[i], hotkey, queries[i], r), stream: { chunks: r.chunks, timeToFirstChunkMs: r.timeToFirstChunkMs, chunksPerSecond: r.chunksPerSecond } };
       }
     };

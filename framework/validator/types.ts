@@ -42,7 +42,7 @@ export interface DendriteLike {
     opts: { timeoutMs: number; concurrency?: number },
   ): Promise<Array<DendriteResponseLike<ResponseOf<S>>>>;
   /** Needed for streaming commodities only. */
-  stream?<S extends SynapseDef>(target: AxonTargetLike, synapse: S, request: RequestOf<S>, opts: { timeoutMs?: number }): Promise<StreamResultLike<ResponseOf<S>>>;
+  stream?<S extends SynapseDef>(target: AxonTargetLike, synapse: S, request: RequestOf<S>, opts: { timeoutMs?: number; framing?: 'raw' | 'sse' }): Promise<StreamResultLike<ResponseOf<S>>>;
   close(): Promise<void>;
 }
 

@@ -21,7 +21,8 @@ function streamer(delayMs: number, corrupt = false): MinerSide<z.infer<typeof qu
       return (async function* () {
         for (let i = 0; i < q.words; i++) {
           await new Promise((r) => setTimeout(r, delayMs));
-          yield corrupt && i === 2 ? 'oops ' : `w${(q.seed + i) % 97} `;
+          // one SSE event per token, so chunk boundaries don't depend on how TCP batches writes
+          yield `data: ${corrupt && i === 2 ? 'oops ' : `w${(q.seed + i) % 97} `}\n\n`;
         }
       })();
     },
@@ -34,13 +35,17 @@ const tokens = defineCommodity({
   query,
   response,
   streaming: true,
+  streamFraming: 'sse',
   timeoutMs: 3000,
   generate: (ctx) => ({ query: { words: 6, seed: ctx.rng.int(0, 1000) }, data: undefined }),
   score({ answers }) {
     seen.push(...answers);
     // LLM-style: correctness × relative throughput (chunks/s) among this round's correct streams
     const correct = answers.map((a) => a.ok && a.response?.completion === expected(a.query));
-    const perChunkMs = answers.map((a, i) => (correct[i] && a.stream?.chunksPerSecond ? 1000 / a.stream.chunksPerSecond : null));
+    const perChunkMs = answers.map((a, i) => {
+      const c = a.stream?.chunks ?? [];
+      return correct[i] && c.length > 1 ? (c[c.length - 1].receivedAt - c[0].receivedAt) / (c.length - 1) : null;
+    });
     const speed = relativeSpeed(perChunkMs);
     return Object.fromEntries(answers.map((a, i) => [a.hotkey, correct[i] ? speed[i] : 0]));
   },
@@ -50,7 +55,7 @@ describe('streaming commodity', () => {
   it('gives the scorer per-chunk telemetry and rewards faster correct streams', async () => {
     const net = await makeNet({ miners: 3, tag: 'stream', hyper: { weightsSetRateLimit: 1000 } });
     cleanups.push(() => net.chain.close());
-    const behaviours = [streamer(5), streamer(60), streamer(5, true)];
+    const behaviours = [streamer(10), streamer(80), streamer(10, true)];
     for (const [i, miner] of behaviours.entries()) {
       const m = await startMiner({ chain: net.chain, netuid: net.netuid, hotkey: net.minerHotkeys[i], commodity: tokens, miner, axon: { host: '127.0.0.1', port: 0, externalIp: '127.0.0.1' }, logger: silent });
       cleanups.push(() => m.stop());
