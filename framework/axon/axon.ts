@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import type { ServeAxonParams } from '../chain/types.ts';
@@ -86,9 +86,8 @@ export function createAxon(opts: AxonOptions): Axon {
   let boundPort = 0;
   let started = false;
 
+  // No fastify logger: it would build a pino child per request; the axon logs its own errors via `log`.
   const app = Fastify({
-    loggerInstance: log,
-    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: settings.bodyLimitBytes,
     return503OnClosing: true,
   });

@@ -19,7 +19,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { createAxon } from '../../framework/axon/index.ts';
 import { cryptoReady, keypairFromUri, sign } from '../../framework/wallet/keypair.ts';
-import { defineSynapse } from '../../framework/protocol/index.ts';
+import { defineSynapse, parseHeaders, parseSynapseBody, serializeSynapseBody, synapseBodyHash, toHeaders } from '../../framework/protocol/index.ts';
 
 export const BenchEcho = defineSynapse({
   name: 'BenchEcho',
@@ -30,6 +30,7 @@ export const BenchEcho = defineSynapse({
 
 const LOAD = fileURLToPath(new URL('./wire-load.ts', import.meta.url));
 const COUNT = Number(process.env.WIRE_BENCH_REQUESTS ?? 4000);
+const WARMUP = 500;
 
 interface Rate {
   wall: number;
@@ -53,9 +54,9 @@ function verifyRate(fn: () => boolean, ms: number): Rate {
 const LoadResult = z.object({ count: z.number(), ms: z.number(), statuses: z.record(z.number()) });
 
 /** Run the load generator against a local port; counts this process's CPU during the send phase only. */
-function load(port: number, path: string, axonHotkey: string): Promise<Rate & { statuses: Record<string, number> }> {
+function load(port: number, path: string, axonHotkey: string, count = COUNT): Promise<Rate & { statuses: Record<string, number> }> {
   return new Promise((resolve, reject) => {
-    const args = JSON.stringify({ port, path, axonHotkey, count: COUNT, inflight: 64, connections: 16 });
+    const args = JSON.stringify({ port, path, axonHotkey, count, inflight: 64, connections: 16 });
     const child = spawn(process.execPath, ['--import', 'tsx', LOAD, args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     let cpuStart: NodeJS.CpuUsage | undefined;
@@ -94,6 +95,7 @@ export async function run(): Promise<void> {
   const axon = createAxon({ keypair: axonKey, callers, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), rateLimit: false, admission: { maxConcurrent: 64, maxQueue: 4096 } });
   axon.attach(BenchEcho, (req) => ({ answer: `${req.prompt.length}:${req.seed}` }));
   await axon.start();
+  await load(axon.port, '/BenchEcho', axonKey.ss58Address, WARMUP); // JIT warm-up, not measured
   const ax = await load(axon.port, '/BenchEcho', axonKey.ss58Address);
   await axon.stop();
 
@@ -102,17 +104,44 @@ export async function run(): Promise<void> {
   bare.post('/BenchEcho', async (req) => ({ ...(req.body as Record<string, unknown>), answer: 'x' }));
   await bare.listen({ host: '127.0.0.1', port: 0 });
   const addr = bare.server.address();
-  const bf = await load(typeof addr === 'object' && addr ? addr.port : 0, '/BenchEcho', axonKey.ss58Address);
+  const bport = typeof addr === 'object' && addr ? addr.port : 0;
+  await load(bport, '/BenchEcho', axonKey.ss58Address, WARMUP);
+  const bf = await load(bport, '/BenchEcho', axonKey.ss58Address);
   await bare.close();
+
+  // (c2) bare fastify + the protocol's header/body parsing, hashing and SDK response (no verification):
+  // separates the protocol's cost from the axon pipeline's own
+  const proto = Fastify();
+  proto.removeAllContentTypeParsers();
+  proto.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  proto.post('/BenchEcho', async (req, reply) => {
+    const h = parseHeaders(req.headers);
+    const parsed = parseSynapseBody(BenchEcho, req.body as string);
+    if (synapseBodyHash(BenchEcho, parsed.raw) !== h.computed_body_hash) return reply.code(401).send({ message: 'hash' });
+    const body = { ...parsed.raw, answer: "x" } as unknown as Parameters<typeof toHeaders>[1];
+    return reply.headers(toHeaders(BenchEcho, body, { bodyHash: h.computed_body_hash ?? '' })).type('application/json').send(serializeSynapseBody(BenchEcho, body, { compact: true, ensureAscii: false }));
+  });
+  await proto.listen({ host: '127.0.0.1', port: 0 });
+  const paddr = proto.server.address();
+  const pport = typeof paddr === 'object' && paddr ? paddr.port : 0;
+  await load(pport, '/BenchEcho', axonKey.ss58Address, WARMUP);
+  const pf = await load(pport, '/BenchEcho', axonKey.ss58Address);
+  await proto.close();
 
   const rows: Array<[string, Rate, string]> = [
     ['(a) sr25519 verify, wasm-crypto', wasm, '100 % (baseline)'],
     ['(a) sr25519 verify, util-crypto', util, pct(util.cpu, wasm.cpu)],
     ['(b) axon end to end, signed', ax, pct(ax.cpu, wasm.cpu)],
     ['(c) bare fastify route', bf, pct(bf.cpu, wasm.cpu)],
+    ['(c2) fastify + protocol, no verify', pf, pct(pf.cpu, wasm.cpu)],
   ];
   process.stdout.write(`${'case'.padEnd(36)} ${'per wall s'.padStart(12)} ${'per CPU s'.padStart(12)}  vs (a) per CPU s\n`);
   for (const [name, r, ratio] of rows) process.stdout.write(`${name.padEnd(36)} ${fmt(r.wall).padStart(12)} ${fmt(r.cpu).padStart(12)}  ${ratio}\n`);
-  process.stdout.write(`statuses: axon ${JSON.stringify(ax.statuses)}, fastify ${JSON.stringify(bf.statuses)}\n`);
+  process.stdout.write(`statuses: axon ${JSON.stringify(ax.statuses)}, fastify ${JSON.stringify(bf.statuses)}, fastify+protocol ${JSON.stringify(pf.statuses)}\n`);
+  const us = (r: Rate) => 1e6 / r.cpu;
+  process.stdout.write(
+    `CPU µs per request: verify ${us(wasm).toFixed(0)}, bare fastify ${us(bf).toFixed(0)}, protocol parse/hash/serialize ${(us(pf) - us(bf)).toFixed(0)}, ` +
+      `axon total ${us(ax).toFixed(0)} (its own pipeline ≈ ${(us(ax) - us(pf) - us(wasm)).toFixed(0)})\n`,
+  );
   process.stdout.write(`axon / bare fastify (per CPU s): ${pct(ax.cpu, bf.cpu)}; target (b) ≥ 60 % of (a): ${ax.cpu >= 0.6 * wasm.cpu ? 'met' : 'NOT met'}\n`);
 }
