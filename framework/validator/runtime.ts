@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { z } from 'zod';
+import { describeZodError } from '../cli/program.ts';
 import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { ChainError, type BlockInfo, type Chain, type Metagraph, type SubnetHyperparameters } from '../chain/types.ts';
 import { RetryLater, type Commodity, type MinerAnswer, type Rewards, type ScoredTask, type TaskSpec } from '../commodity/define.ts';
@@ -19,6 +21,17 @@ import { computeEmitWeights } from './weights.ts';
 import { commitWeights, revealDueCommits, type WeightOutcome } from './commit-reveal.ts';
 
 const MAX_SCORED_IDS = 2000;
+
+const numericOptions = z.object({
+  alpha: z.number().gt(0).lte(1),
+  resyncEveryBlocks: z.number().int().min(1),
+  concurrency: z.number().int().min(1).max(1024),
+  roundIntervalMs: z.number().min(0),
+  weightsEveryBlocks: z.number().int().min(0),
+  queryConcurrency: z.number().int().min(1),
+  maxScoreAttempts: z.number().int().min(1),
+  retryDelayBlocks: z.number().int().min(1),
+});
 /** Transport-level failures (unreachable, reset, unparsable) as the dendrite reports them. */
 const TRANSPORT_FAILURES = new Set([0, 503, 422]);
 
@@ -94,8 +107,9 @@ class ValidatorRuntime {
       maxScoreAttempts: o.maxScoreAttempts ?? 50,
       retryDelayBlocks: o.retryDelayBlocks ?? 5,
     };
-    if (!(this.opts.alpha > 0 && this.opts.alpha <= 1)) throw new UserError(`alpha must be in (0, 1], got ${this.opts.alpha}`);
-    if (!(this.opts.concurrency >= 1)) throw new UserError(`concurrency must be ≥ 1, got ${this.opts.concurrency}`);
+    const checked = numericOptions.safeParse(this.opts);
+    if (!checked.success) throw new UserError(describeZodError(checked.error, 'validator options'));
+    if (!Number.isInteger(params.netuid) || params.netuid < 0 || params.netuid > 65535) throw new UserError(`invalid netuid ${params.netuid}`);
     this.log = (o.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ role: 'validator', netuid: this.netuid });
     this.metrics = createValidatorMetrics(o.metricsRegistry);
     this.writer = new StateWriter(join(this.statePath, 'validator.json'));
