@@ -5,11 +5,12 @@ import { z } from 'zod';
 import { cryptoReady, type Keypair } from '../wallet/keypair.ts';
 import {
   META_FIELDS, PROTOCOL_VERSION, STATUS, STATUS_MESSAGE, buildSynapseBody, inputObjHeaders, newUuid, nowNanos,
-  parseHeaders, parsePyJson, parseResponseFields, serializeSynapseBody, serializeSynapseMeta, signRequest, stripPyFloats, synapseBodyHash,
-  terminalInfo, toHeaders, type ParsedHeaders, type RequestOf, type ResponseOf, type SynapseDef, type SynapseMeta,
+  parseHeaders, parsePyJson, parseResponseFields, serializeSynapseBody, serializeSynapseMeta, signRequest, signingMessage, stripPyFloats, synapseBodyHash,
+  terminalInfo, toHeaders, type ParsedHeaders, type RequestOf, type ResponseOf, type SigningParams, type SynapseDef, type SynapseMeta,
 } from '../protocol/index.ts';
 import { classifyError, type Failure, type Phase } from './failures.ts';
 import { createFramer, type StreamFraming } from './stream-framing.ts';
+import { WorkerSigner } from './worker-signer.ts';
 
 export interface AxonTarget {
   ip: string;
@@ -30,6 +31,8 @@ export interface DendriteOptions {
   timeoutMs?: number;
   /** Larger response bodies are cut off and reported as 422 (default 10 MiB). */
   maxResponseBytes?: number;
+  /** Sign half of a fan-out (≥ 16 targets) in a worker thread, in parallel with this thread (default false). */
+  workerSigning?: boolean;
 }
 
 export interface DendriteResponse<R> {
@@ -85,6 +88,7 @@ const optionsSchema = z.object({
   connectionsPerOrigin: z.number().int().min(1).max(1024).optional(),
   timeoutMs: z.number().positive().max(86_400_000).optional(),
   maxResponseBytes: z.number().int().positive().optional(),
+  workerSigning: z.boolean().optional(),
 });
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 /** Targets come from the chain, i.e. from miners: checked before they reach a URL. */
@@ -92,6 +96,7 @@ const targetSchema = z.object({
   ip: z.string().refine((ip) => isIP(ip) !== 0 || HOSTNAME.test(ip), 'not an IP address or host name'),
   port: z.number().int().min(1).max(65535),
 });
+const validTarget = (t: AxonTarget) => targetSchema.safeParse(t).success;
 
 class OversizeError extends Error {
   constructor(readonly limit: number) {
@@ -152,6 +157,21 @@ interface Template {
   inputObj: Record<string, string>;
 }
 
+interface Draft {
+  target: AxonTarget;
+  synapse: SynapseDef;
+  tpl: Template;
+  meta: SynapseMeta;
+  message: string;
+  signing: SigningParams;
+}
+
+/** A draft whose signature is being computed elsewhere (the worker signer). */
+interface Presigned {
+  draft: Draft;
+  signature: Promise<string>;
+}
+
 interface Prepared {
   origin: string;
   path: string;
@@ -174,6 +194,7 @@ export class Dendrite {
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly agent: Agent;
+  private readonly signer: WorkerSigner | null;
   private closed = false;
 
   /** Accepts options, or just the hotkey Keypair. */
@@ -187,6 +208,9 @@ export class Dendrite {
     this.version = v.version ?? PROTOCOL_VERSION;
     this.timeoutMs = v.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxResponseBytes = v.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.signer = v.workerSigning ? new WorkerSigner(o.keypair) : null;
+    // start the worker (and its WASM) now rather than in the first fan-out
+    this.signer?.sign([]).catch(() => {});
     this.agent = new Agent({
       connections: v.connectionsPerOrigin ?? 8,
       keepAliveTimeout: 30_000,
@@ -206,10 +230,8 @@ export class Dendrite {
     return { hash: synapseBodyHash(synapse, body), tail: inner ? `, ${inner}}` : '}', inputObj: inputObjHeaders(synapse, body) };
   }
 
-  private prepare(target: AxonTarget, synapse: SynapseDef, tpl: Template, timeoutMs: number): Prepared {
-    // SDK `_get_endpoint_url`: a target on our own external IP is reached locally
-    const host = target.ip === this.externalIp ? '127.0.0.1' : target.ip;
-    const origin = `http://${isIP(host) === 6 ? `[${host}]` : host}:${target.port}`;
+  /** Everything of a request but its signature; the nonce is taken now. */
+  private draft(target: AxonTarget, synapse: SynapseDef, tpl: Template, timeoutMs: number): Draft {
     const nonce = nowNanos();
     const meta: SynapseMeta = {
       name: synapse.name,
@@ -220,9 +242,20 @@ export class Dendrite {
       axon: terminalInfo({ ip: target.ip, port: target.port, hotkey: target.hotkey }),
       computed_body_hash: '',
     };
-    meta.dendrite.signature = signRequest(this.keypair, {
-      nonce, dendriteHotkey: this.hotkey, axonHotkey: target.hotkey, uuid: this.uuid, bodyHash: tpl.hash,
-    });
+    const signing = { nonce, dendriteHotkey: this.hotkey, axonHotkey: target.hotkey, uuid: this.uuid, bodyHash: tpl.hash };
+    return { target, synapse, tpl, meta, message: signingMessage(signing), signing };
+  }
+
+  private signLocally(d: Draft): string {
+    return signRequest(this.keypair, d.signing);
+  }
+
+  private finish(d: Draft, signature: string): Prepared {
+    const { target, synapse, tpl, meta } = d;
+    meta.dendrite.signature = signature;
+    // SDK `_get_endpoint_url`: a target on our own external IP is reached locally
+    const host = target.ip === this.externalIp ? '127.0.0.1' : target.ip;
+    const origin = `http://${isIP(host) === 6 ? `[${host}]` : host}:${target.port}`;
     // total_size is the body's own byte size (the SDK sends Python's getsizeof; nobody checks it)
     const head = serializeSynapseMeta(meta).slice(0, -1);
     const withoutDigit = Buffer.byteLength(head) + Buffer.byteLength(tpl.tail) - 1;
@@ -243,7 +276,7 @@ export class Dendrite {
     return this.callTemplate(target, synapse, this.template(synapse, request), opts);
   }
 
-  private callTemplate<S extends SynapseDef>(target: AxonTarget, synapse: S, tpl: Template, opts: CallOptions): Promise<DendriteResponse<ResponseOf<S>>> {
+  private callTemplate<S extends SynapseDef>(target: AxonTarget, synapse: S, tpl: Template, opts: CallOptions, presigned?: Presigned): Promise<DendriteResponse<ResponseOf<S>>> {
     return this.exchange(target, synapse, tpl, opts, async (res, started, headers, parsed) => {
       const bytes = await readCapped(res.body, this.maxResponseBytes, res.headers['content-length']);
       const roundTripMs = performance.now() - started;
@@ -260,7 +293,7 @@ export class Dendrite {
         const f = { statusCode: STATUS.UNPROCESSABLE, statusMessage: STATUS_MESSAGE.parseFailed((e as Error).message) };
         return { target, ok: false, ...f, response: null, roundTripMs, axonProcessTime, headers };
       }
-    });
+    }, presigned);
   }
 
   /**
@@ -283,15 +316,37 @@ export class Dendrite {
     });
     const results = new Array<DendriteResponse<ResponseOf<S>>>(targets.length);
     const limit = Math.max(1, Math.min(opts.concurrency ?? targets.length, targets.length));
+    const presigned = limit === targets.length ? this.presignHalf(targets, synapse, templates, opts.timeoutMs ?? this.timeoutMs) : new Map<number, Presigned>();
     let next = 0;
     const worker = async () => {
       while (next < targets.length) {
         const i = next++;
-        results[i] = await this.callTemplate(targets[i], synapse, templates[i], { timeoutMs: opts.timeoutMs });
+        results[i] = await this.callTemplate(targets[i], synapse, templates[i], { timeoutMs: opts.timeoutMs }, presigned.get(i));
       }
     };
     await Promise.all(Array.from({ length: limit }, worker));
     return results;
+  }
+
+  /**
+   * With worker signing on, every other valid target of an all-at-once fan-out is signed by the worker (in
+   * batches of 16 so they come back progressively) while this thread signs the rest inline.
+   */
+  private presignHalf(targets: AxonTarget[], synapse: SynapseDef, templates: Template[], timeoutMs: number): Map<number, Presigned> {
+    const out = new Map<number, Presigned>();
+    if (!this.signer || targets.length < 16 || this.closed || !(timeoutMs > 0)) return out;
+    const picked = targets.map((_, i) => i).filter((i) => validTarget(targets[i])).filter((_, k) => k % 2 === 1);
+    for (let b = 0; b < picked.length; b += 16) {
+      const batch = picked.slice(b, b + 16);
+      const drafts = batch.map((i) => this.draft(targets[i], synapse, templates[i], timeoutMs));
+      const sigs = this.signer.sign(drafts.map((d) => d.message));
+      batch.forEach((i, k) => {
+        const signature = sigs.then((s) => s[k]);
+        signature.catch(() => {}); // handled where it is awaited (local signing fallback)
+        out.set(i, { draft: drafts[k], signature });
+      });
+    }
+    return out;
   }
 
   /**
@@ -369,17 +424,25 @@ export class Dendrite {
       headers: Record<string, string>,
       parsed: ParsedHeaders | null,
     ) => Promise<DendriteResponse<ResponseOf<S>>>,
+    presigned?: Presigned,
   ): Promise<DendriteResponse<ResponseOf<S>>> {
     if (this.closed) throw new Error('dendrite is closed');
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     if (!(timeoutMs > 0)) throw new Error(`timeoutMs must be > 0, got ${timeoutMs}`);
     await cryptoReady();
-    const started = performance.now();
-    if (!targetSchema.safeParse(target).success) {
+    if (!validTarget(target)) {
       const ip = String(target.ip).slice(0, 64);
-      return this.failure(target, { statusCode: STATUS.UNAVAILABLE, statusMessage: STATUS_MESSAGE.unavailable(ip, Number(target.port), synapse.name) }, started);
+      return this.failure(target, { statusCode: STATUS.UNAVAILABLE, statusMessage: STATUS_MESSAGE.unavailable(ip, Number(target.port), synapse.name) }, performance.now());
     }
-    const prepared = this.prepare(target, synapse, tpl, timeoutMs);
+    let prepared: Prepared;
+    if (presigned) {
+      const d = presigned.draft;
+      prepared = this.finish(d, await presigned.signature.catch(() => this.signLocally(d)));
+    } else {
+      const d = this.draft(target, synapse, tpl, timeoutMs);
+      prepared = this.finish(d, this.signLocally(d));
+    }
+    const started = performance.now();
     const ctl = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -430,7 +493,7 @@ export class Dendrite {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.agent.destroy();
+    await Promise.all([this.agent.destroy(), this.signer?.close()]);
   }
 }
 

@@ -103,6 +103,14 @@ export async function run(): Promise<void> {
     });
     results.push({ name: '  same, distinct request per target', ...r1b, ok: `${ok}/${N}` });
     await d.close();
+
+    const dw = new Dendrite({ keypair: alice, workerSigning: true });
+    const r1c = await rounds(async () => {
+      const rs = await dw.forward(targets, BenchSynapse, REQUEST, { timeoutMs: 10_000 });
+      ok = rs.filter((r) => r.ok).length;
+    });
+    results.push({ name: '  same, workerSigning: true', ...r1c, ok: `${ok}/${N}` });
+    await dw.close();
   } finally {
     await stopPeers(http);
   }

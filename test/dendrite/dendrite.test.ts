@@ -397,6 +397,42 @@ describe('forward', () => {
     }
   });
 
+  it('worker signing: every request of a fan-out carries a valid signature over its own nonce', async () => {
+    const s = await server(echoMiner());
+    const d = new Dendrite({ keypair: alice, workerSigning: true });
+    try {
+      const targets = Array.from({ length: 40 }, () => target(s.port));
+      const results = await d.forward(targets, Echo, REQUEST);
+      expect(results.every((r) => r.ok)).toBe(true);
+      const nonces = new Set<bigint>();
+      for (const req of s.captured) {
+        const h = parseHeaders(req.headers);
+        nonces.add(h.dendrite.nonce!);
+        const p = { nonce: h.dendrite.nonce!, dendriteHotkey: alice.ss58Address, axonHotkey: bob.ss58Address, uuid: d.uuid, bodyHash: h.computed_body_hash! };
+        expect(verifyRequestSignature(p, h.dendrite.signature!)).toBe(true);
+        expect(parseSynapseBody(Echo, req.body).meta.dendrite.signature).toBe(h.dendrite.signature);
+      }
+      expect(nonces.size).toBe(40);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('WorkerSigner signs in its thread with the hotkey', async () => {
+    const { WorkerSigner } = await import('../../framework/dendrite/worker-signer.ts');
+    const { verify } = await import('../../framework/wallet/keypair.ts');
+    const signer = new WorkerSigner(alice);
+    try {
+      const sigs = await signer.sign(['a.b.c', 'd.e.f']);
+      expect(sigs).toHaveLength(2);
+      expect(verify('a.b.c', sigs[0], alice.publicKey)).toBe(true);
+      expect(verify('d.e.f', sigs[1], alice.publicKey)).toBe(true);
+      expect(verify('d.e.f', sigs[0], alice.publicKey)).toBe(false);
+    } finally {
+      await signer.close();
+    }
+  });
+
   it('accepts a bare Keypair (the validator runtime constructs it that way)', async () => {
     const d = new Dendrite(alice);
     expect(d.hotkey).toBe(alice.ss58Address);
