@@ -146,6 +146,23 @@ class ValidatorRuntime {
     this.scoredIds = [...this.state.scoredTaskIds];
     this.pending = this.opts.pendingStore ?? (await FilePendingStore.open(join(this.statePath, 'pending.json'), (m) => this.log.warn(m)));
 
+    try {
+      await this.connect();
+    } catch (e) {
+      await this.pending.close().catch(() => {}); // e.g. a Redis connection would keep the process alive
+      throw e;
+    }
+    this.metrics.step.set(this.state.step);
+    this.metrics.pendingTasks.set(await this.pending.size());
+    this.log.info({ uid: this.uid, step: this.state.step, scored: this.scores.size, pending: await this.pending.size() }, 'validator started');
+
+    this.running = true;
+    this.unsubscribe = this.chain.subscribeBlocks((b) => this.onBlock(b));
+    for (let i = 0; i < this.opts.concurrency; i++) this.slots.push(this.roundSlot(i));
+  }
+
+  private async connect(): Promise<void> {
+    const me = this.hotkey.ss58Address;
     if (!(await this.timed('subnetExists', () => this.chain.subnetExists(this.netuid)))) {
       throw new UserError(`subnet ${this.netuid} does not exist`, { hint: 'check --netuid, or create it with `subnet subnets create`' });
     }
@@ -159,13 +176,6 @@ class ValidatorRuntime {
       this.dendrite = new Dendrite(this.hotkey);
       this.ownsDendrite = true;
     }
-    this.metrics.step.set(this.state.step);
-    this.metrics.pendingTasks.set(await this.pending.size());
-    this.log.info({ uid: this.uid, step: this.state.step, scored: this.scores.size, pending: await this.pending.size() }, 'validator started');
-
-    this.running = true;
-    this.unsubscribe = this.chain.subscribeBlocks((b) => this.onBlock(b));
-    for (let i = 0; i < this.opts.concurrency; i++) this.slots.push(this.roundSlot(i));
   }
 
   handle(): ValidatorHandle {
@@ -185,8 +195,14 @@ class ValidatorRuntime {
     };
   }
 
-  private async stop(): Promise<void> {
-    if (!this.running) return;
+  private stopping: Promise<void> | null = null;
+
+  private stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
     for (const wake of this.sleepers) wake();
