@@ -42,7 +42,6 @@ export const PingSynapse = defineSynapse({ name: 'Synapse', request: z.object({}
 const DEFAULT_TIMEOUT_S = 12;
 /** A handler that ignores its abort signal keeps its admission slot at most this long past the deadline. */
 const HUNG_HANDLER_GRACE_MS = 2_000;
-const STOP_GRACE_MS = 5_000;
 const RESERVED = new Set(['healthz', 'metrics']);
 
 interface Route {
@@ -369,20 +368,30 @@ export function createAxon(opts: AxonOptions): Axon {
       const addr = app.server.address();
       boundPort = typeof addr === 'object' && addr !== null ? addr.port : settings.port;
       log.info({ hotkey, host: settings.host, port: boundPort, synapses: [...routes.keys()] }, 'axon listening');
+      const advertised = axon.info().ip;
+      if (advertised === '0.0.0.0' || advertised === '::') {
+        log.warn({ advertised }, 'axon has no externalIp: info() advertises an unspecified address; set externalIp before serving on chain');
+      }
     },
     async stop(): Promise<void> {
       if (!started) return;
       started = false;
       admission.close();
-      // Let running handlers finish, then abort whatever is left (e.g. long streams).
+      // Let running handlers finish, then abort whatever is left (e.g. long streams). Connections that
+      // finished a response during shutdown stay keep-alive, so keep closing idle ones; after a further
+      // grace, close everything.
+      const closing = app.close();
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
       const grace = setTimeout(() => {
         for (const a of inflight) a.abort(new Error('axon stopped'));
-      }, STOP_GRACE_MS);
-      grace.unref();
+      }, settings.stopGraceMs);
+      const hard = setTimeout(() => app.server.closeAllConnections(), settings.stopGraceMs + HUNG_HANDLER_GRACE_MS);
       try {
-        await app.close();
+        await closing;
       } finally {
+        clearInterval(sweep);
         clearTimeout(grace);
+        clearTimeout(hard);
       }
     },
     get port(): number {

@@ -15,6 +15,7 @@ export const AXON_DEFAULTS = {
   nonceCapacity: 100_000,
   maxFutureMs: 5_000,
   reorderWindowMs: 0,
+  stopGraceMs: 5_000,
 } as const;
 
 const schema = z.object({
@@ -41,6 +42,7 @@ const schema = z.object({
     })
     .default({}),
   signResponses: z.boolean().default(false),
+  stopGraceMs: z.number().min(0).max(600_000).default(AXON_DEFAULTS.stopGraceMs),
 });
 
 export type ResolvedAxonSettings = z.output<typeof schema>;
@@ -58,6 +60,7 @@ export function resolveAxonSettings(opts: AxonOptions): ResolvedAxonSettings {
     maxTimeoutMs: opts.maxTimeoutMs,
     nonce: opts.nonce,
     signResponses: opts.signResponses,
+    stopGraceMs: opts.stopGraceMs,
   });
   if (!parsed.success) throw new UserError(describeZodError(parsed.error, 'axon options'), { hint: 'see docs/axon.md for the option ranges' });
   return parsed.data;

@@ -66,6 +66,8 @@ export interface AxonOptions {
   metricsRegistry?: Registry;
   /** Nonce memory bounds (additive to the shared contract). */
   nonce?: { capacity?: number; maxFutureMs?: number; reorderWindowMs?: number };
+  /** On stop(), how long running handlers may finish before their signals are aborted (default 5 000 ms). */
+  stopGraceMs?: number;
   /** Sign the axon's own TerminalInfo stamp on every response, like the SDK (costs one sr25519 sign per request). */
   signResponses?: boolean;
 }

@@ -79,6 +79,44 @@ describe('streaming', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('stop() ends a long stream after the grace period instead of hanging', async () => {
+    const a = createAxon({
+      keypair: alice,
+      callers: new MemoryCallers().set(bob.ss58Address, { uid: 1, stake: 10n, validatorPermit: true }),
+      host: '127.0.0.1',
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      stopGraceMs: 200,
+    });
+    a.attach(Tokens, async function* (req, ctx) {
+      for (let i = 0; i < req.count && !ctx.signal.aborted; i++) {
+        yield `t${i} `;
+        await new Promise((r) => setTimeout(r, req.gapMs));
+      }
+    });
+    await a.start();
+    const r = signedRequest(Tokens, { prompt: 'x', count: 1000, gapMs: 50 }, bob, alice.ss58Address);
+    const res = await request(`http://127.0.0.1:${a.port}/Tokens`, { method: 'POST', headers: r.headers, body: r.body });
+    const reading = (async () => {
+      let n = 0;
+      try {
+        for await (const _ of res.body) n++;
+      } catch {
+        /* connection closed by the shutdown */
+      }
+      return n;
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    await a.stop();
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    const chunks = await reading;
+    expect(chunks).toBeGreaterThan(0);
+    expect(chunks).toBeLessThan(1000);
+  });
+});
+
 describe('CPU-heavy handlers', () => {
   async function slowAndFast(where: 'worker' | 'main') {
     const t0 = performance.now();
