@@ -4,3 +4,4 @@ export { computeEmitWeights } from './weights.ts';
 export type { WeightOutcome } from './commit-reveal.ts';
 export { createValidatorMetrics, type ValidatorMetrics } from './metrics.ts';
 export { validatorStateSchema, type ValidatorStateFile, type StoredCommit } from './state.ts';
+export { looksLikeOwnOutage } from './options.ts';

@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { z } from 'zod';
 import { describeZodError } from '../cli/program.ts';
 import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { ChainError, type BlockInfo, type Chain, type Metagraph, type SubnetHyperparameters } from '../chain/types.ts';
@@ -18,30 +17,12 @@ import { createValidatorMetrics, type ValidatorMetrics } from './metrics.ts';
 import { loadValidatorState, StateWriter, type StoredCommit, type ValidatorStateFile } from './state.ts';
 import type { AxonTargetLike, DendriteLike, StartValidatorParams, ValidatorHandle, ValidatorOptions } from './types.ts';
 import { computeEmitWeights } from './weights.ts';
+import { looksLikeOwnOutage, numericOptions } from './options.ts';
+import { reviveAnswers, toAnswer, type Req, type Res } from './answers.ts';
 import { commitWeights, revealDueCommits, type WeightOutcome } from './commit-reveal.ts';
 
 const MAX_SCORED_IDS = 2000;
 
-const numericOptions = z.object({
-  alpha: z.number().gt(0).lte(1),
-  resyncEveryBlocks: z.number().int().min(1),
-  concurrency: z.number().int().min(1).max(1024),
-  roundIntervalMs: z.number().min(0),
-  weightsEveryBlocks: z.number().int().min(0),
-  queryConcurrency: z.number().int().min(1),
-  maxScoreAttempts: z.number().int().min(1),
-  retryDelayBlocks: z.number().int().min(1),
-});
-/** Transport-level failures (unreachable, reset, unparsable) as the dendrite reports them. */
-const TRANSPORT_FAILURES = new Set([0, 503, 422]);
-
-/** True when a task reached ≥ 2 miners and every single one failed at the transport level. */
-export function looksLikeOwnOutage(answers: ReadonlyArray<{ ok: boolean; statusCode: number }>): boolean {
-  return answers.length >= 2 && answers.every((a) => !a.ok && TRANSPORT_FAILURES.has(a.statusCode));
-}
-
-type Req = Record<string, unknown>;
-type Res = Record<string, unknown>;
 
 /**
  * The validator loop, built to avoid the subnet template's known defects: bounded concurrent rounds with
@@ -369,7 +350,7 @@ class ValidatorRuntime {
     const answers: MinerAnswer<Req, Res>[] = this.commodity.synapse.streaming
       ? await this.queryStreaming(targets, queries, timeoutMs, uids, metagraph)
       : (await this.dendrite.forward(targets, this.commodity.synapse, (_t, i) => queries[i], { timeoutMs, concurrency: this.opts.queryConcurrency })).map((r, i) =>
-          this.toAnswer(uids[i], metagraph.hotkeys[uids[i]], queries[i], r),
+          toAnswer(this.commodity, uids[i], metagraph.hotkeys[uids[i]], queries[i], r),
         );
     for (const a of answers) this.metrics.queries.inc({ outcome: a.ok ? 'ok' : 'failed' });
     if (looksLikeOwnOutage(answers)) {
@@ -405,27 +386,11 @@ class ValidatorRuntime {
         const i = next++;
         const hotkey = metagraph.hotkeys[uids[i]];
         const r = await stream(targets[i], this.commodity.synapse, queries[i], { timeoutMs, framing: this.commodity.streamFraming });
-        out[i] = { ...this.toAnswer(uids[i], hotkey, queries[i], r), stream: { chunks: r.chunks, timeToFirstChunkMs: r.timeToFirstChunkMs, chunksPerSecond: r.chunksPerSecond } };
+        out[i] = { ...toAnswer(this.commodity, uids[i], hotkey, queries[i], r), stream: { chunks: r.chunks, timeToFirstChunkMs: r.timeToFirstChunkMs, chunksPerSecond: r.chunksPerSecond } };
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.opts.queryConcurrency, targets.length) }, worker));
     return out;
-  }
-
-  private toAnswer(uid: number, hotkey: string, query: Req, r: { ok: boolean; statusCode: number; statusMessage: string | null; response: unknown; roundTripMs: number } | undefined): MinerAnswer<Req, Res> {
-    if (!r) return { uid, hotkey, ok: false, statusCode: 0, statusMessage: 'no response', latencyMs: Number.POSITIVE_INFINITY, query, response: null };
-    let response: Res | null = null;
-    let ok = r.ok;
-    let statusMessage = r.statusMessage ?? null;
-    if (r.ok) {
-      const parsed = this.commodity.response.safeParse(r.response);
-      if (parsed.success) response = parsed.data as Res;
-      else {
-        ok = false;
-        statusMessage = 'response failed the commodity schema';
-      }
-    }
-    return { uid, hotkey, ok, statusCode: r.statusCode, statusMessage, latencyMs: r.roundTripMs, query, response };
   }
 
   // ---------- scoring ----------
@@ -498,22 +463,7 @@ class ValidatorRuntime {
         await this.pending.complete(p.id);
         continue;
       }
-      const answers: MinerAnswer<Req, Res>[] = p.answers.map((a) => {
-        const q = this.commodity.query.safeParse(a.query);
-        const r = a.response === null ? null : this.commodity.response.safeParse(a.response);
-        const response = r && r.success ? (r.data as Res) : null;
-        return {
-          uid: a.uid,
-          hotkey: a.hotkey,
-          ok: a.ok && response !== null,
-          statusCode: a.statusCode,
-          statusMessage: a.statusMessage,
-          latencyMs: a.latencyMs < 0 ? Number.POSITIVE_INFINITY : a.latencyMs,
-          query: (q.success ? q.data : a.query) as Req,
-          response,
-          ...(a.stream ? { stream: a.stream } : {}),
-        };
-      });
+      const answers = reviveAnswers(this.commodity, p.answers);
       const task: ScoredTask<unknown> = { id: p.id, round: p.round, createdBlock: p.createdBlock, createdAt: p.createdAt, data: data.data, resolveAt: p.resolveAt, attempts: p.attempts };
       await this.scoreTask(task, answers, p);
     }
