@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalnetClient } from '../../framework/chain/index.ts';
+import { LocalnetClient, RAO_PER_TAO, type SubnetHyperparameters } from '../../framework/chain/index.ts';
 import { createWallet, resolveWalletRef, type Keypair } from '../../framework/wallet/index.ts';
 
 /** Real-process helpers for the end-to-end tests: spawn, capture output, poll, always clean up. */
@@ -209,4 +209,13 @@ export function logLines(p: Proc, msg: string): Array<Record<string, unknown>> {
       }
     })
     .filter((x): x is Record<string, unknown> => x !== null && x.msg === msg);
+}
+
+/** Owner setup through the localnet client (fast; the CLI path is covered by subnet.test.ts). */
+export async function createSubnet(client: LocalnetClient, owner: { coldkey: Keypair; hotkey: Keypair }, hp: Partial<SubnetHyperparameters>): Promise<number> {
+  await client.faucet(owner.coldkey.ss58Address, 5_000n * RAO_PER_TAO);
+  const netuid = await client.registerNetwork(owner.coldkey, owner.hotkey.ss58Address, hp);
+  if ((await client.getUid(netuid, owner.hotkey.ss58Address)) === null) await client.burnedRegister(owner.coldkey, netuid, owner.hotkey.ss58Address);
+  await client.addStake(owner.coldkey, owner.hotkey.ss58Address, netuid, 100n * RAO_PER_TAO);
+  return netuid;
 }
