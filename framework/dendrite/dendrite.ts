@@ -437,7 +437,7 @@ export class Dendrite {
     let prepared: Prepared;
     if (presigned) {
       const d = presigned.draft;
-      prepared = this.finish(d, await presigned.signature.catch(() => this.signLocally(d)));
+      prepared = this.finish(d, await withDeadline(presigned.signature, timeoutMs).catch(() => this.signLocally(d)));
     } else {
       const d = this.draft(target, synapse, tpl, timeoutMs);
       prepared = this.finish(d, this.signLocally(d));
@@ -495,6 +495,15 @@ export class Dendrite {
     this.closed = true;
     await Promise.all([this.agent.destroy(), this.signer?.close()]);
   }
+}
+
+/** A stuck worker must not stall a call: past the deadline the caller signs locally. */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('worker signing timed out')), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 function streamResponse<S extends SynapseDef>(synapse: S, text: string, extract?: (text: string) => unknown): ResponseOf<S> | null {
