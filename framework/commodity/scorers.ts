@@ -45,3 +45,26 @@ export function windowMean(window: readonly number[]): number {
 export function product(...factors: number[]): number {
   return factors.reduce((a, b) => a * (Number.isFinite(b) ? b : 0), 1);
 }
+
+/** Lower bound of the Wilson score interval for a success rate (z = 1.96 ≈ 95 %); 0 with no trials. */
+export function wilsonLowerBound(successes: number, trials: number, z = 1.96): number {
+  if (trials <= 0) return 0;
+  const p = Math.min(1, Math.max(0, successes / trials));
+  const z2 = z * z;
+  const centre = p + z2 / (2 * trials);
+  const margin = z * Math.sqrt((p * (1 - p) + z2 / (4 * trials)) / trials);
+  return Math.max(0, (centre - margin) / (1 + z2 / trials));
+}
+
+/** Beta reputation (Storj style): decay both counts by `lambda`, then add the outcome `v` ∈ [0, 1] with weight `w`. */
+export function betaUpdate(prev: { alpha: number; beta: number }, v: number, opts: { lambda?: number; weight?: number } = {}): { alpha: number; beta: number } {
+  const lambda = opts.lambda ?? 0.99;
+  const w = opts.weight ?? 1;
+  const x = Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0));
+  return { alpha: lambda * prev.alpha + w * x, beta: lambda * prev.beta + w * (1 - x) };
+}
+
+export function betaMean(r: { alpha: number; beta: number }): number {
+  const s = r.alpha + r.beta;
+  return s > 0 ? r.alpha / s : 0;
+}

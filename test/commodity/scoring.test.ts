@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compose, minMax, normalize, power, softmax, topK } from '../../framework/commodity/transforms.ts';
-import { ema, latencyScore, product, relativeSpeed, windowMean, windowPush } from '../../framework/commodity/scorers.ts';
+import { betaMean, betaUpdate, ema, latencyScore, product, relativeSpeed, wilsonLowerBound, windowMean, windowPush } from '../../framework/commodity/scorers.ts';
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const scoresArb = fc.array(fc.oneof(fc.double({ min: -5, max: 100, noNaN: true }), fc.constant(Number.NaN)), { minLength: 1, maxLength: 40 });
@@ -68,5 +68,24 @@ describe('scorer helpers', () => {
     expect(w).toEqual([3, 4, 5]);
     expect(windowMean(w)).toBe(4);
     expect(product(1, 0.5, Number.NaN)).toBe(0);
+  });
+
+  it('Wilson lower bound grows with evidence and stays below the raw rate', () => {
+    expect(wilsonLowerBound(0, 0)).toBe(0);
+    const few = wilsonLowerBound(9, 10);
+    const many = wilsonLowerBound(900, 1000);
+    expect(few).toBeLessThan(0.9);
+    expect(many).toBeLessThan(0.9);
+    expect(many).toBeGreaterThan(few);
+    expect(wilsonLowerBound(1, 2, 0)).toBeCloseTo(0.5);
+  });
+
+  it('Beta reputation decays old evidence and moves toward recent outcomes', () => {
+    let r = { alpha: 18, beta: 18 };
+    expect(betaMean(r)).toBe(0.5);
+    for (let i = 0; i < 200; i++) r = betaUpdate(r, 1);
+    expect(betaMean(r)).toBeGreaterThan(0.85);
+    for (let i = 0; i < 200; i++) r = betaUpdate(r, 0);
+    expect(betaMean(r)).toBeLessThan(0.15);
   });
 });
