@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +20,7 @@ export const validatorFlags = commonFlags.extend({
   resyncBlocks: z.coerce.number().int().min(1).default(10),
   sampleSize: z.coerce.number().int().min(1).default(16),
   timeoutMs: z.coerce.number().int().min(50).default(5000),
+  metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
 });
 export type ValidatorFlags = z.infer<typeof validatorFlags>;
 
@@ -36,6 +39,7 @@ export function validatorCommand(): Command {
     .option('--resync-blocks <n>', 'resync the metagraph every N blocks (default 10)')
     .option('--sample-size <n>', 'miners queried per round (default 16)')
     .option('--timeout-ms <ms>', 'per-query timeout (default 5000)')
+    .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics (env SUBNET_METRICS_PORT; off by default)')
     .option('--log-level <level>', 'pino level (env LOG_LEVEL; default info)');
 }
 
@@ -54,11 +58,28 @@ export function parseValidatorFlags(argv: string[], env: NodeJS.ProcessEnv = pro
     resyncBlocks: o.resyncBlocks,
     sampleSize: o.sampleSize,
     timeoutMs: o.timeoutMs,
+    metricsPort: pick(o.metricsPort, env.SUBNET_METRICS_PORT),
     logLevel: pick(o.logLevel, env.LOG_LEVEL),
   });
 }
 
-export async function runValidator(flags: ValidatorFlags): Promise<{ handle: ValidatorHandle; close: () => Promise<void> }> {
+/** A bare /metrics endpoint on loopback (prom-client text format). */
+async function serveMetrics(handle: ValidatorHandle, port: number): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    handle.metrics.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': handle.metrics.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+export async function runValidator(flags: ValidatorFlags): Promise<{ handle: ValidatorHandle; metricsPort: number | null; close: () => Promise<void> }> {
   const ref = resolveWalletRef({ path: flags.walletPath, name: flags.name, hotkey: flags.hotkey });
   const hotkey = await loadHotkey(ref);
   const chain = await connectChain(flags.chain);
@@ -79,7 +100,16 @@ export async function runValidator(flags: ValidatorFlags): Promise<{ handle: Val
         logger: pino({ level: flags.logLevel }),
       },
     });
-    return { handle, close: async () => { await handle.stop(); await chain.close(); } };
+    const metrics = flags.metricsPort !== undefined ? await serveMetrics(handle, flags.metricsPort) : null;
+    return {
+      handle,
+      metricsPort: metrics?.port ?? null,
+      close: async () => {
+        metrics?.server.close();
+        await handle.stop();
+        await chain.close();
+      },
+    };
   } catch (e) {
     await chain.close();
     throw e;

@@ -36,7 +36,7 @@ describe('entry points against a localnet server', () => {
     cleanups.push(() => cheat.close());
 
     const stateDir = await mkdtemp(join(tmpdir(), 'puzzle-state-'));
-    const v = await runValidator(parseValidatorFlags([...common, '--name', 'validator', '--state-dir', stateDir, '--round-interval-ms', '100', '--timeout-ms', '2000'], {}));
+    const v = await runValidator(parseValidatorFlags([...common, '--name', 'validator', '--state-dir', stateDir, '--round-interval-ms', '100', '--timeout-ms', '2000', '--metrics-port', '0'], {}));
     cleanups.push(() => v.close());
 
     const end = Date.now() + 40_000;
@@ -48,6 +48,8 @@ describe('entry points against a localnet server', () => {
     }
     expect(row.find(([u]) => u === honest.handle.uid)?.[1]).toBe(65535);
     expect(row.find(([u]) => u === cheat.handle.uid)?.[1] ?? 0).toBe(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${v.metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/subnet_validator_weight_sets_total\{result="set"\} [1-9]/);
   });
 
   it('a miner whose hotkey is not registered fails with a one-line error and a hint', async () => {
