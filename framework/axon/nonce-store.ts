@@ -18,7 +18,7 @@
  * global floor that every *first-seen* nonce must exceed — so eviction can never re-open a replay.
  */
 
-export const ALLOWED_DELTA_NS = 4_000_000_000n;
+import { ALLOWED_NONCE_DELTA_NS as ALLOWED_DELTA_NS } from '../protocol/index.ts';
 
 export type NonceVerdict =
   | { ok: true }
