@@ -87,5 +87,5 @@ describe('e2e: a growing metagraph and a recycled uid', () => {
     for (const h of survivors) expect(row.get(mgAfter.hotkeys.indexOf(h)) ?? 0).toBeGreaterThan(0);
     expect(validator.exited()).toBe(false);
     for (const [n, p] of Object.entries(miners)) if (hk(n) !== replaced) expect(p.exited(), `miner ${n} exited`).toBe(false);
-  });
+  }, 120_000);
 });

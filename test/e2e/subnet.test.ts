@@ -53,8 +53,6 @@ describe.sequential('e2e: a subnet of real processes', () => {
     // `subnets create` takes no hyperparameters: the owner sets fast epochs through the localnet client
     await client.setHyperparameters(owner.coldkey, netuid, { tempo: 10, weightsSetRateLimit: 2, commitRevealWeightsEnabled: false, servingRateLimit: 0 });
     expect((await client.getHyperparameters(netuid)).tempo).toBe(10);
-    await group.cli(['register', '--name', 'owner', ...chainFlags()], env);
-    await group.cli(['stake', 'add', '--name', 'owner', '--amount', '100', ...chainFlags()], env);
 
     const serve = ['--host', '127.0.0.1', '--port', '0', '--register', '--log-level', 'info', ...chainFlags()];
     miners = {
@@ -63,6 +61,13 @@ describe.sequential('e2e: a subnet of real processes', () => {
       wrong: group.spawn('miner wrong', ['--import', 'tsx', TEMPLATE_MINER, '--name', 'wrong', '--behavior', 'wrong', ...serve], env),
       slow: group.spawn('miner slow', ['--import', 'tsx', TEMPLATE_MINER, '--name', 'slow', '--behavior', 'slow', '--slow-ms', '1200', ...serve], env),
     };
+    // the owner neuron exists since `subnets create`; `register` must say so; stake while the miners start
+    const [registered, staked] = await Promise.all([
+      group.cli(['register', '--name', 'owner', ...chainFlags()], env),
+      group.cli(['stake', 'add', '--name', 'owner', '--amount', '100', ...chainFlags()], env),
+    ]);
+    expect(registered).toMatch(/already registered on subnet \d+ as uid 0/);
+    expect(staked).toMatch(/staked 100(\.0+)? TAO to /);
     // axons announced on chain, at the ports the miners actually bound
     const mg = await group.until('4 miners serving on chain', async () => {
       const m = await client.getMetagraph(netuid);
@@ -104,7 +109,11 @@ describe.sequential('e2e: a subnet of real processes', () => {
     expect(ranked.lastUpdate[vuid]).toBeGreaterThan(0);
 
     // the CLI reads the same chain state
-    const json = JSON.parse(await group.cli(['metagraph', '--json', ...chainFlags()], env)) as {
+    const [metagraphOut, shown] = await Promise.all([
+      group.cli(['metagraph', '--json', ...chainFlags()], env),
+      group.cli(['weights', 'show', '--uid', String(vuid), ...chainFlags()], env),
+    ]);
+    const json = JSON.parse(metagraphOut) as {
       n: number;
       neurons: Array<{ uid: number; hotkey: string; incentive: number; axon: string; validatorPermit: boolean }>;
     };
@@ -113,13 +122,12 @@ describe.sequential('e2e: a subnet of real processes', () => {
     expect(byName('honest1').axon).toBe(`127.0.0.1:${mg.axons[uid('honest1')]!.port}`);
     expect(Math.min(byName('honest1').incentive, byName('honest2').incentive)).toBeGreaterThan(Math.max(byName('wrong').incentive, byName('slow').incentive));
     expect(byName('owner').validatorPermit).toBe(true);
-    const shown = await group.cli(['weights', 'show', '--uid', String(vuid), ...chainFlags()], env);
     expect(shown).toMatch(new RegExp(`^\\s*${uid('honest1')}\\s+\\d+`, 'm'));
 
     const file = await readJson<ValidatorFile>(join(vState, 'validator.json'));
     expect(file!.step).toBeGreaterThan(0);
     expect(file!.scores[hotkeys.honest1!]).toBeGreaterThan(file!.scores[hotkeys.wrong!] ?? 0);
-  });
+  }, 150_000);
 
   it('the miners and the validator survive a SIGKILLed localnet and continue after its restart', async () => {
     expect(validator, 'needs the subnet from the previous test').toBeDefined();

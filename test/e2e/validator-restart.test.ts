@@ -78,5 +78,5 @@ describe('e2e: validator SIGKILL and restart', () => {
     const vuid = (await client.getUid(netuid, w.owner!.hotkey.ss58Address))!;
     expect((await client.getMetagraph(netuid)).lastUpdate[vuid]).toBeGreaterThanOrEqual(weightsAfter);
     expect(second.exited()).toBe(false);
-  });
+  }, 90_000);
 });
