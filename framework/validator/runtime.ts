@@ -50,8 +50,13 @@ class ValidatorRuntime {
   private readonly hotkey: StartValidatorParams<Commodity>['hotkey'];
   private readonly statePath: string;
 
-  private dendrite!: DendriteLike;
-  private ownsDendrite = false;
+  /**
+   * Dendrites not in use by a task. The axon demands strictly increasing nonces per hotkey:uuid
+   * session, so concurrent tasks must not share a session: each task leases its own dendrite (its own
+   * uuid), and a session's requests to any axon are therefore sent one after another, in order.
+   */
+  private readonly idleDendrites: DendriteLike[] = [];
+  private readonly ownedDendrites: DendriteLike[] = [];
   private pending!: PendingStore;
   private state!: ValidatorStateFile;
   private secret!: Uint8Array;
@@ -152,10 +157,20 @@ class ValidatorRuntime {
     if (this.uid === null) {
       throw new UserError(`hotkey ${me} is not registered on subnet ${this.netuid}`, { hint: 'register it first (burned register) and try again' });
     }
-    if (this.params.dendrite) this.dendrite = this.params.dendrite;
-    else {
-      this.dendrite = new Dendrite(this.hotkey);
-      this.ownsDendrite = true;
+  }
+
+  private async withDendrite<T>(fn: (dendrite: DendriteLike) => Promise<T>): Promise<T> {
+    // an injected dendrite is the caller's responsibility (tests, custom transports)
+    if (this.params.dendrite) return fn(this.params.dendrite);
+    let dendrite = this.idleDendrites.pop();
+    if (!dendrite) {
+      dendrite = new Dendrite({ keypair: this.hotkey });
+      this.ownedDendrites.push(dendrite);
+    }
+    try {
+      return await fn(dendrite);
+    } finally {
+      this.idleDendrites.push(dendrite);
     }
   }
 
@@ -192,7 +207,7 @@ class ValidatorRuntime {
     await this.persist();
     await this.writer.flush();
     await this.pending.close();
-    if (this.ownsDendrite) await this.dendrite.close().catch(() => {});
+    await Promise.all(this.ownedDendrites.map((d) => d.close().catch(() => {})));
     this.log.info({ step: this.state.step }, 'validator stopped');
   }
 
@@ -349,7 +364,7 @@ class ValidatorRuntime {
     const timeoutMs = spec.timeoutMs ?? this.commodity.timeoutMs;
     const answers: MinerAnswer<Req, Res>[] = this.commodity.synapse.streaming
       ? await this.queryStreaming(targets, queries, timeoutMs, uids, metagraph)
-      : (await this.dendrite.forward(targets, this.commodity.synapse, (_t, i) => queries[i], { timeoutMs, concurrency: this.opts.queryConcurrency })).map((r, i) =>
+      : (await this.withDendrite((d) => d.forward(targets, this.commodity.synapse, (_t, i) => queries[i], { timeoutMs, concurrency: this.opts.queryConcurrency }))).map((r, i) =>
           toAnswer(this.commodity, uids[i], metagraph.hotkeys[uids[i]], queries[i], r),
         );
     for (const a of answers) this.metrics.queries.inc({ outcome: a.ok ? 'ok' : 'failed' });
@@ -376,8 +391,12 @@ class ValidatorRuntime {
     return uids.length;
   }
 
-  private async queryStreaming(targets: AxonTargetLike[], queries: Req[], timeoutMs: number, uids: number[], metagraph: Metagraph): Promise<MinerAnswer<Req, Res>[]> {
-    const stream = this.dendrite.stream?.bind(this.dendrite);
+  private queryStreaming(targets: AxonTargetLike[], queries: Req[], timeoutMs: number, uids: number[], metagraph: Metagraph): Promise<MinerAnswer<Req, Res>[]> {
+    return this.withDendrite((dendrite) => this.streamWith(dendrite, targets, queries, timeoutMs, uids, metagraph));
+  }
+
+  private async streamWith(dendrite: DendriteLike, targets: AxonTargetLike[], queries: Req[], timeoutMs: number, uids: number[], metagraph: Metagraph): Promise<MinerAnswer<Req, Res>[]> {
+    const stream = dendrite.stream?.bind(dendrite);
     if (!stream) throw new Error('the dendrite in use cannot stream, but the commodity is streaming');
     const out = new Array<MinerAnswer<Req, Res>>(targets.length);
     let next = 0;
