@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalnetClient } from '../../framework/chain/index.ts';
-import type { Keypair } from '../../framework/wallet/index.ts';
+import { RAO_PER_TAO, type LocalnetClient } from '../../framework/chain/index.ts';
+import { Dendrite } from '../../framework/dendrite/index.ts';
+import { keypairFromUri, type Keypair } from '../../framework/wallet/index.ts';
+import { puzzleCommodity, verifyNonce } from '../../templates/src/commodity.ts';
 import {
   ProcessGroup, TEMPLATE_MINER, connect, createWallets, freePort, logLines, readJson, startLocalnet, tempDir,
   type Localnet, type Proc, type ValidatorFile,
@@ -160,6 +162,25 @@ describe.sequential('e2e: a subnet of real processes', () => {
     expect(Math.min(row.get(u('honest1')) ?? 0, row.get(u('honest2')) ?? 0)).toBeGreaterThan(row.get(u('wrong')) ?? 0);
     // the miners still answer the validator (their caller lists come from the restarted chain)
     await group.until('more successful queries after the restart', async () => (await okQueries()) >= okBefore + 4, 30_000);
+    // a miner's blacklist only admits callers it has seen on chain: a hotkey registered after the restart
+    // gets through only if the miner follows the restarted chain's blocks again
+    const probe = keypairFromUri('//E2eProbe');
+    const dendrite = new Dendrite(probe);
+    try {
+      const axon = after.axons[u('honest1')]!;
+      const target = { ip: axon.ip, port: axon.port, hotkey: hotkeys.honest1! };
+      const [rejected] = await dendrite.forward([target], puzzleCommodity.synapse, { seed: 'ab'.repeat(32), difficulty: 4 }, { timeoutMs: 3000 });
+      expect(rejected?.statusCode).toBe(403);
+      await client.faucet(owner.coldkey.ss58Address, 10n * RAO_PER_TAO);
+      await client.burnedRegister(owner.coldkey, netuid, probe.ss58Address);
+      const answer = await group.until('the miner admitting a hotkey registered after the restart', async () => {
+        const [r] = await dendrite.forward([target], puzzleCommodity.synapse, { seed: 'ab'.repeat(32), difficulty: 4 }, { timeoutMs: 3000 });
+        return r?.ok && r;
+      }, 30_000, 300);
+      expect(verifyNonce({ seed: 'ab'.repeat(32), difficulty: 4 }, answer.response?.nonce)).toBe(true);
+    } finally {
+      await dendrite.close();
+    }
     for (const p of [validator, ...Object.values(miners)]) expect(p.exited(), `${p.name} exited`).toBe(false);
     expect(logLines(validator, 'validator started')).toHaveLength(1);
   });

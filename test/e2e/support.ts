@@ -125,7 +125,9 @@ export class ProcessGroup {
       .join('\n');
   }
 
+  /** Kills every child; E2E_DUMP=1 prints their output first (to read a passing run's logs). */
   async killAll(): Promise<void> {
+    if (process.env.E2E_DUMP) console.error(this.tails(40));
     await Promise.all(this.procs.splice(0).map((p) => p.kill('SIGKILL')));
   }
 }
