@@ -83,3 +83,20 @@ describe('subnet CLI error policy', () => {
     expect(c.out).toMatch(/--commodity <module>/);
   });
 });
+
+describe('subnets set key=value parsing', async () => {
+  const { parseHyperparameterPairs } = await import('../../framework/cli/commands/chain-ops.ts');
+  const { newSubnetHyperparameters } = await import('../../framework/chain/index.ts');
+  const current = newSubnetHyperparameters();
+  it('types values by the current hyperparameters', () => {
+    expect(parseHyperparameterPairs(['tempo=20', 'commitRevealWeightsEnabled=off', 'bondsMovingAverage=975000'], current)).toEqual({
+      tempo: 20, commitRevealWeightsEnabled: false, bondsMovingAverage: 975000n,
+    });
+  });
+  it('rejects unknown keys and badly typed values with one line', () => {
+    expect(() => parseHyperparameterPairs(['tempo'], current)).toThrow(/expected key=value/);
+    expect(() => parseHyperparameterPairs(['temp=1'], current)).toThrow(/unknown hyperparameter 'temp'/);
+    expect(() => parseHyperparameterPairs(['tempo=fast'], current)).toThrow(/tempo takes an integer/);
+    expect(() => parseHyperparameterPairs(['yuma3On=maybe'], current)).toThrow(/takes true or false/);
+  });
+});

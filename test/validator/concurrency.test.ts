@@ -26,7 +26,7 @@ async function run(shared: boolean): Promise<{ ok: number; failed: number }> {
     // strict axon nonce rules (the default): a session's nonces must arrive in increasing order
     const m = await startMiner({
       chain: net.chain, netuid: net.netuid, hotkey: net.minerHotkeys[i], commodity, logger: silent,
-      miner: { handle: async (q) => { await new Promise((r) => setTimeout(r, Math.random() * 40)); return { y: q.x * q.x }; } },
+      miner: { handle: async (q: { x: number }) => { await new Promise((r) => setTimeout(r, Math.random() * 40)); return { y: q.x * q.x }; } },
       axon: { host: '127.0.0.1', port: 0, externalIp: '127.0.0.1' },
     });
     cleanups.push(() => m.stop());

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { RAO_PER_TAO } from '../../chain/index.ts';
-import type { Metagraph } from '../../chain/types.ts';
+import type { Metagraph, SubnetHyperparameters } from '../../chain/types.ts';
 import { convertWeightsAndUidsForEmit, processWeightsForNetuid } from '../../consensus/weights/index.ts';
 import { UserError } from '../../errors.ts';
 import { loadColdkey, loadColdkeyPub, loadHotkey, loadHotkeyPub } from '../../wallet/index.ts';
@@ -49,7 +49,30 @@ function faucetCommand(program: Command): void {
     });
 }
 
-/** `subnet subnets create|show`. */
+/** `tempo=20 commitRevealWeightsEnabled=false` → typed partial hyperparameters, by the current values' types. */
+export function parseHyperparameterPairs(pairs: string[], current: SubnetHyperparameters): Partial<SubnetHyperparameters> {
+  const out: Record<string, number | bigint | boolean> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Za-z0-9]+)=(.+)$/.exec(pair);
+    if (!m) throw new UserError(`expected key=value, got '${pair}'`, { hint: 'e.g. tempo=20' });
+    const [, key, raw] = m as unknown as [string, string, string];
+    if (!(key in current)) throw new UserError(`unknown hyperparameter '${key}'`, { hint: `known: ${Object.keys(current).join(', ')}` });
+    const was = current[key as keyof SubnetHyperparameters];
+    if (typeof was === 'boolean') {
+      if (!/^(true|false|on|off)$/.test(raw)) throw new UserError(`${key} takes true or false, got '${raw}'`);
+      out[key] = raw === 'true' || raw === 'on';
+    } else if (typeof was === 'bigint') {
+      if (!/^\d+$/.test(raw)) throw new UserError(`${key} takes a non-negative integer, got '${raw}'`);
+      out[key] = BigInt(raw);
+    } else {
+      if (!/^-?\d+$/.test(raw)) throw new UserError(`${key} takes an integer, got '${raw}'`);
+      out[key] = Number(raw);
+    }
+  }
+  return out as Partial<SubnetHyperparameters>;
+}
+
+/** `subnet subnets create|set|show`. */
 function subnetsCommands(program: Command): void {
   const group = program.command('subnets').description('create a subnet and inspect its hyperparameters');
   withChainOptions(group.command('create'))
@@ -62,6 +85,20 @@ function subnetsCommands(program: Command): void {
       await withChain(o.chain, async (chain) => {
         const netuid = await chain.registerNetwork(coldkey, ownerHotkey);
         out(`created subnet ${netuid} (owner coldkey ${coldkey.ss58Address}, owner hotkey ${ownerHotkey})`);
+      });
+    });
+  withChainOptions(group.command('set'))
+    .description('owner only, dev chains: set hyperparameters, e.g. `subnets set tempo=20 commitRevealWeightsEnabled=false`')
+    .argument('<key=value...>', 'hyperparameters by their subtensor names in camelCase (see `subnets show`)')
+    .action(async (pairs: string[], flags: Record<string, unknown>) => {
+      const o = resolveCommandOptions(chainOptionsSchema, flags);
+      const coldkey = await loadColdkey(walletRefOf(o), undefined, { prompt: true });
+      await withChain(o.chain, async (chain) => {
+        if (!isDevChain(chain)) throw new UserError('setting hyperparameters directly is only possible on a dev chain');
+        await requireSubnet(chain, o.netuid);
+        const params = parseHyperparameterPairs(pairs, await chain.getHyperparameters(o.netuid));
+        await chain.setHyperparameters(coldkey, o.netuid, params);
+        out(`subnet ${o.netuid}: ${Object.entries(params).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
       });
     });
   withChainOptions(group.command('show'), { wallet: false })
