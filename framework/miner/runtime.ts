@@ -38,10 +38,16 @@ export interface StartMinerParams<C extends Commodity> {
   callers?: CallerInfoProvider & { close?: () => void | Promise<void> };
   logger?: Logger;
   metricsRegistry?: Registry;
+  /** Check every N blocks that the hotkey still holds its uid (default 10). */
+  registrationCheckBlocks?: number;
+  /** Called once when the hotkey lost its uid (pruned: `now` null) or holds another one. */
+  onDeregistered?: (change: { uid: number; now: number | null }) => void;
 }
 
 export interface MinerHandle {
   readonly uid: number;
+  /** False once the registration check found that the hotkey lost its uid. */
+  readonly registered: boolean;
   readonly axon: Axon;
   /** Bound port. */
   readonly port: number;
@@ -137,14 +143,39 @@ export async function startMiner<C extends Commodity>(params: StartMinerParams<C
   }
   log.info({ uid, port: axon.port }, 'miner started');
 
+  // A full subnet prunes its weakest uid: notice when our hotkey lost its uid instead of serving silently.
+  let registered = true;
+  let checking = false;
+  const every = Math.max(1, p.registrationCheckBlocks ?? 10);
+  const unsubscribe = p.chain.subscribeBlocks((b) => {
+    if (!registered || checking || b.number % every !== 0) return;
+    checking = true;
+    p.chain
+      .getUid(p.netuid, p.hotkey.ss58Address)
+      .then((now) => {
+        if (now === uid) return;
+        registered = false;
+        log.error({ uid, now }, now === null ? 'hotkey is no longer registered (pruned); validators will stop querying this miner' : `hotkey moved from uid ${uid} to ${now}`);
+        p.onDeregistered?.({ uid, now });
+      })
+      .catch((e: unknown) => log.warn({ err: e instanceof Error ? e.message : String(e) }, 'registration check failed; retrying later'))
+      .finally(() => {
+        checking = false;
+      });
+  });
+
   let stopped = false;
   return {
     uid,
     axon,
     port: axon.port,
+    get registered() {
+      return registered;
+    },
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      unsubscribe();
       await axon.stop();
       await callers.close?.();
       log.info('miner stopped');

@@ -61,3 +61,29 @@ describe('startMiner', () => {
     expect((err as UserError).message).toMatch(/needs a coldkey/);
   });
 });
+
+describe('startMiner registration check', () => {
+  it('notices when its uid is pruned by a new registration on a full subnet', async () => {
+    net = await makeNet({ miners: 1, tag: 'pruned', hyper: { maxAllowedUids: 3, immunityPeriod: 0 } });
+    const changes: Array<{ uid: number; now: number | null }> = [];
+    const m = await startMiner({
+      chain: net.chain, netuid: net.netuid, hotkey: net.minerHotkeys[0], commodity: echo, logger: silent,
+      axon: { host: '127.0.0.1', port: 0, externalIp: '127.0.0.1' }, registrationCheckBlocks: 1, onDeregistered: (c) => changes.push(c),
+    });
+    miners.push(m);
+    await net.chain.produceBlocks(2);
+    expect(m.registered).toBe(true);
+    // fill the subnet (owner/validator + our miner + one more), then one more registration prunes a uid
+    const coldkey = keypairFromUri('//Bob');
+    await net.chain.burnedRegister(coldkey, net.netuid, keypairFromUri('//Bob//filler').ss58Address);
+    await net.chain.burnedRegister(coldkey, net.netuid, keypairFromUri('//Bob//newcomer').ss58Address);
+    // all emissions are 0, so pruning takes the oldest non-owner registration: our miner
+    expect(await net.chain.getUid(net.netuid, net.minerHotkeys[0].ss58Address)).toBeNull();
+    for (let i = 0; i < 20 && changes.length === 0; i++) {
+      await net.chain.produceBlocks(1);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(changes).toEqual([{ uid: m.uid, now: null }]);
+    expect(m.registered).toBe(false);
+  });
+});

@@ -90,6 +90,7 @@ const validatorSchema = chainOptionsSchema.extend({
   stateDir: z.string().min(1).optional(),
   alpha: z.coerce.number().gt(0).max(1).default(0.1),
   resyncBlocks: cliInt(1).default(10),
+  roundIntervalMs: cliInt(1).default(1000),
   concurrency: cliInt(1, 64).default(1),
   disableWeights: cliBool.default(false),
   metricsPort: cliPort.optional(),
@@ -122,6 +123,8 @@ export function registerRuntimeCommands(program: Command): void {
         const handle = await startMiner({
           chain, netuid: o.netuid, hotkey, coldkey, commodity, register: o.register, logger: log,
           axon: { host: o.host, port: o.port, externalIp: o.externalIp, externalPort: o.externalPort },
+          // a pruned miner earns nothing: exit non-zero so a supervisor notices
+          onDeregistered: () => void handle.stop().then(() => chain.close()).finally(() => process.exit(1)),
         });
         log.info({ uid: handle.uid, port: handle.port, hotkey: hotkey.ss58Address }, `miner serving ${commodity.name}`);
         onShutdown(async () => { await handle.stop(); await chain.close(); }, log);
@@ -138,6 +141,7 @@ export function registerRuntimeCommands(program: Command): void {
     .option('--alpha <x>', 'EMA alpha for score aggregation, 0 < x ≤ 1 (default 0.1)')
     .option('--resync-blocks <n>', 'reload the metagraph every N blocks (default 10)')
     .option('--concurrency <n>', 'rounds in flight at once (default 1)')
+    .option('--round-interval-ms <ms>', 'minimum time between the starts of two rounds in one slot (default 1000)')
     .option('--disable-weights', 'score only; never submit weights')
     .option('--metrics-port <n>', 'serve Prometheus metrics on this port (env SUBNET_METRICS_PORT; off by default)')
     .option('--metrics-host <ip>', 'bind address for metrics (default 127.0.0.1)')
@@ -157,7 +161,7 @@ export function registerRuntimeCommands(program: Command): void {
         if (uid === null) throw new UserError(`hotkey ${hotkey.ss58Address} is not registered on subnet ${o.netuid}`, { hint: 'register it with `subnet register`, and stake to it with `subnet stake add`' });
         const handle = await startValidator({
           chain, netuid: o.netuid, hotkey, commodity, statePath, options: {
-            alpha: o.alpha, resyncEveryBlocks: o.resyncBlocks, concurrency: o.concurrency, disableWeights: o.disableWeights, logger: log,
+            alpha: o.alpha, resyncEveryBlocks: o.resyncBlocks, concurrency: o.concurrency, roundIntervalMs: o.roundIntervalMs, disableWeights: o.disableWeights, logger: log,
           },
         });
         const metrics = o.metricsPort !== undefined ? await serveMetrics(handle.metrics, o.metricsPort, o.metricsHost, log) : null;
