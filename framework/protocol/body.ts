@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RequestOf, ResponseOf, SynapseDef } from './synapse.ts';
 import { PyFloat, parsePyJson, pyJsonDumps, stripPyFloats, type PyJsonOptions } from './python.ts';
 import { pyTyped } from './typed.ts';
-import { TERMINAL_FIELDS, terminalInfo, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
+import { TERMINAL_FIELDS, castTerminalInfo, terminalInfo, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
 import { ProtocolError, STATUS } from './status.ts';
 import { bodyHash } from './hash.ts';
 
@@ -144,8 +144,35 @@ export function synapseBodyHash(def: SynapseDef, body: Record<string, unknown>):
   return bodyHash(withDefaults, def.requiredHashFields, def.request);
 }
 
+const TIMEOUT_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/** metaSchema's result without zod (hot path); undefined when anything is off — the schema then reports it. */
+function fastMeta(obj: Record<string, unknown>): z.infer<typeof metaSchema> | undefined {
+  const { timeout, total_size, header_size, dendrite, axon, computed_body_hash } = obj;
+  const out: z.infer<typeof metaSchema> = {};
+  if (typeof timeout === 'number' && !Number.isNaN(timeout)) out.timeout = timeout;
+  else if (typeof timeout === 'string' && TIMEOUT_TEXT.test(timeout)) out.timeout = Number(timeout);
+  else if (timeout !== null && timeout !== undefined) return undefined;
+  for (const [k, v] of [['total_size', total_size], ['header_size', header_size]] as const) {
+    if (isInt(v)) out[k] = v;
+    else if (typeof v === 'bigint') out[k] = Number(v);
+    else if (v !== null && v !== undefined) return undefined;
+  }
+  for (const [k, v] of [['dendrite', dendrite], ['axon', axon]] as const) {
+    if (v === null || v === undefined) continue;
+    const t = castTerminalInfo(v);
+    if (t === undefined) return undefined;
+    out[k] = t;
+  }
+  if (typeof computed_body_hash === 'string' && computed_body_hash.length <= 256) out.computed_body_hash = computed_body_hash;
+  else if (computed_body_hash !== null && computed_body_hash !== undefined) return undefined;
+  return out;
+}
+
 function parseMeta(def: SynapseDef, obj: Record<string, unknown>, status: number): SynapseMeta {
-  const m = metaSchema.safeParse(obj);
+  const fast = fastMeta(obj);
+  const m = fast !== undefined ? { success: true as const, data: fast } : metaSchema.safeParse(obj);
   if (!m.success) throw new ProtocolError(status, `invalid synapse body: ${describe(m.error)}`);
   return {
     name: def.name, // pydantic forces name = class name

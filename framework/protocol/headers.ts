@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SynapseDef } from './synapse.ts';
 import { PyFloat, pyFloatRepr } from './python.ts';
 import { typedField } from './typed.ts';
-import { TERMINAL_FIELDS, castFloat, castSafeInt, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
+import { TERMINAL_FIELDS, castFloat, castSafeInt, castTerminalInfo, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
 import { ProtocolError, STATUS } from './status.ts';
 import { synapseBodyHash } from './body.ts';
 
@@ -37,13 +37,28 @@ function emptyInstanceJson(value: unknown): string {
 /** `bt_header_input_obj_<field>` for each required (no-default) non-null request field: base64 of an empty instance. */
 export function inputObjHeaders(def: SynapseDef, body: Record<string, unknown>): Record<string, string> {
   const h: Record<string, string> = {};
-  for (const [field, schema] of Object.entries(def.request.shape)) {
+  for (const [field, key] of requiredFieldKeys(def)) {
     const value = body[field];
-    if (value === null || value === undefined || schema.isOptional()) continue;
-    const json = emptyInstanceJson(typedField(def.request, field, value));
-    h[`bt_header_input_obj_${field}`] = Buffer.from(json).toString('base64');
+    if (value === null || value === undefined) continue;
+    h[key] = EMPTY_B64[emptyInstanceJson(typedField(def.request, field, value))] as string;
   }
   return h;
+}
+
+/** base64 of each possible emptyInstanceJson result (computed once, not per request). */
+const EMPTY_B64: Record<string, string> = Object.fromEntries(['""', 'false', '0.0', '0', '[]', '{}'].map((j) => [j, Buffer.from(j).toString('base64')]));
+
+/** Per synapse: [field, header name] of its required request fields (`isOptional()` runs a parse: too slow per request). */
+const requiredFieldsCache = new WeakMap<SynapseDef['request'], Array<[string, string]>>();
+function requiredFieldKeys(def: SynapseDef): Array<[string, string]> {
+  let out = requiredFieldsCache.get(def.request);
+  if (out === undefined) {
+    out = Object.entries(def.request.shape)
+      .filter(([, schema]) => !schema.isOptional())
+      .map(([field]) => [field, `bt_header_input_obj_${field}`]);
+    requiredFieldsCache.set(def.request, out);
+  }
+  return out;
 }
 
 /**
@@ -141,6 +156,11 @@ export function parseHeaders(headers: HeaderBag): ParsedHeaders {
       }
     } else if (Object.hasOwn(TOP_CASTS, key)) top[key] = value;
   }
+  // Fast path without zod's wrappers; on any failure the schemas below produce the exact error.
+  const ft = castTop(top);
+  const fa = castTerminalInfo(axon);
+  const fd = castTerminalInfo(dendrite);
+  if (ft !== undefined && fa !== undefined && fd !== undefined) return { ...ft, axon: fa, dendrite: fd, inputObj };
   const t = topSchema.safeParse(top);
   if (!t.success) throw headerError(t.error, '');
   const a = terminalInfoSchema.safeParse(axon);
@@ -148,6 +168,21 @@ export function parseHeaders(headers: HeaderBag): ParsedHeaders {
   const d = terminalInfoSchema.safeParse(dendrite);
   if (!d.success) throw headerError(d.error, 'bt_header_dendrite_');
   return { ...t.data, axon: a.data, dendrite: d.data, inputObj };
+}
+
+const TOP_KEYS = Object.keys(TOP_CASTS) as Array<keyof TopFields>;
+
+/** topSchema's casts without zod; undefined when any value fails. */
+function castTop(src: Record<string, string>): TopFields | undefined {
+  const out: TopFields = { name: null, timeout: null, header_size: null, total_size: null, computed_body_hash: null };
+  for (const k of TOP_KEYS) {
+    const v = src[k];
+    if (v === undefined) continue;
+    const c = TOP_CASTS[k][0](v);
+    if (c === undefined) return undefined;
+    (out as Record<string, unknown>)[k] = c;
+  }
+  return out;
 }
 
 function headerError(err: z.ZodError, prefix: string): ProtocolError {

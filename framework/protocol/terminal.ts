@@ -76,6 +76,8 @@ const CASTS: Record<keyof TerminalInfo, [(v: unknown) => unknown, string]> = {
  * request and response (a zod union per field costs an error object per miss).
  */
 export const terminalInfoSchema: z.ZodType<TerminalInfo, z.ZodTypeDef, unknown> = z.unknown().transform((input, ctx) => {
+  const fast = castTerminalInfo(input);
+  if (fast !== undefined) return fast;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'expected an object' });
     return z.NEVER;
@@ -95,6 +97,24 @@ export const terminalInfoSchema: z.ZodType<TerminalInfo, z.ZodTypeDef, unknown> 
   }
   return out;
 });
+
+/**
+ * The same casts as `terminalInfoSchema` without zod's wrapper (hot path: every request and response);
+ * undefined when the input is invalid — run the schema then for the error message.
+ */
+export function castTerminalInfo(input: unknown): TerminalInfo | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const src = input as Record<string, unknown>;
+  const out = terminalInfo();
+  for (const k of TERMINAL_FIELDS) {
+    const v = src[k];
+    if (v === null || v === undefined) continue;
+    const c = CASTS[k][0](v);
+    if (c === undefined) return undefined;
+    (out as unknown as Record<string, unknown>)[k] = c;
+  }
+  return out;
+}
 
 /** A TerminalInfo with every field None, then the given ones. */
 export function terminalInfo(fields: Partial<TerminalInfo> = {}): TerminalInfo {
