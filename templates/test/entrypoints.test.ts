@@ -48,7 +48,12 @@ describe('entry points against a localnet server', () => {
     }
     expect(row.find(([u]) => u === honest.handle.uid)?.[1]).toBe(65535);
     expect(row.find(([u]) => u === cheat.handle.uid)?.[1] ?? 0).toBe(0);
-    const metrics = await (await fetch(`http://127.0.0.1:${v.metricsPort}/metrics`)).text();
+    // the chain can show the weights before the validator has handled the call's reply: poll the counter
+    let metrics = '';
+    for (const until = Date.now() + 15_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      metrics = await (await fetch(`http://127.0.0.1:${v.metricsPort}/metrics`)).text();
+      if (/subnet_validator_weight_sets_total\{result="set"\} [1-9]/.test(metrics)) break;
+    }
     expect(metrics).toMatch(/subnet_validator_weight_sets_total\{result="set"\} [1-9]/);
   });
 
