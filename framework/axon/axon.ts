@@ -44,6 +44,8 @@ const DEFAULT_TIMEOUT_S = 12;
 const HUNG_HANDLER_GRACE_MS = 2_000;
 const RESERVED = new Set(['healthz', 'metrics']);
 
+type StatefulRequest = FastifyRequest & { axonState: RequestState | null };
+
 interface Route {
   def: SynapseDef;
   handler: Handler<SynapseDef>;
@@ -80,7 +82,14 @@ export function createAxon(opts: AxonOptions): Axon {
   };
   const defaultBlacklist = makeBlacklist(opts.blacklist);
   const routes = new Map<string, Route>();
-  const states = new WeakMap<FastifyRequest, RequestState>();
+  // Pipeline state rides on the request (a fastify decoration keeps the object's shape stable; a WeakMap
+  // entry per request costs GC work).
+  const states = {
+    get: (req: FastifyRequest): RequestState | undefined => (req as StatefulRequest).axonState ?? undefined,
+    set: (req: FastifyRequest, st: RequestState): void => {
+      (req as StatefulRequest).axonState = st;
+    },
+  };
   const inflight = new Set<AbortController>();
   let boundPort = 0;
   let started = false;
@@ -92,6 +101,7 @@ export function createAxon(opts: AxonOptions): Axon {
   });
 
   // Keep the body as text: the body hash must see ints and floats exactly as sent (parsePyJson is lossless).
+  app.decorateRequest('axonState', null);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -323,9 +333,7 @@ export function createAxon(opts: AxonOptions): Axon {
     const st = states.get(req);
     const url = req.routeOptions.url;
     const label = st?.routeLabel ?? (url === '/healthz' ? 'healthz' : url === '/metrics' ? 'metrics' : 'other');
-    const status = String(reply.statusCode);
-    metrics.requests.inc({ route: label, status, caller_class: st?.cls ?? 'unknown' });
-    metrics.latency.observe({ route: label, status }, reply.elapsedTime / 1000);
+    metrics.record(label, reply.statusCode, st?.cls ?? 'unknown', reply.elapsedTime / 1000);
     done();
   });
 

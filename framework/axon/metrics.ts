@@ -8,24 +8,42 @@ export interface AxonMetrics {
   verifyFailures: Counter<'reason'>;
   queueDepth: Gauge;
   inflight: Gauge;
+  /** Count one answered request and its latency (labelled children cached: label lookup is per request). */
+  record(route: string, status: number, callerClass: string, seconds: number): void;
 }
 
 export function createAxonMetrics(registry: Registry = new Registry()): AxonMetrics {
+  const requests = new Counter({
+    name: 'axon_requests_total',
+    help: 'Requests answered, by route, HTTP status and caller class (validator/registered/unknown)',
+    labelNames: ['route', 'status', 'caller_class'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'axon_request_duration_seconds',
+    help: 'Time from request arrival to the response being sent',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 12, 30],
+    registers: [registry],
+  });
+  // Label sets are bounded (attached routes + 'other', HTTP statuses, 3 caller classes).
+  const children = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+  const record = (route: string, status: number, callerClass: string, seconds: number): void => {
+    const key = `${route}\0${status}\0${callerClass}`;
+    let c = children.get(key);
+    if (c === undefined) {
+      const st = String(status);
+      c = { count: requests.labels({ route, status: st, caller_class: callerClass }), time: latency.labels({ route, status: st }) };
+      children.set(key, c);
+    }
+    c.count.inc();
+    c.time.observe(seconds);
+  };
   return {
     registry,
-    requests: new Counter({
-      name: 'axon_requests_total',
-      help: 'Requests answered, by route, HTTP status and caller class (validator/registered/unknown)',
-      labelNames: ['route', 'status', 'caller_class'] as const,
-      registers: [registry],
-    }),
-    latency: new Histogram({
-      name: 'axon_request_duration_seconds',
-      help: 'Time from request arrival to the response being sent',
-      labelNames: ['route', 'status'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 12, 30],
-      registers: [registry],
-    }),
+    requests,
+    latency,
+    record,
     verifyFailures: new Counter({
       name: 'axon_verification_failures_total',
       help: 'Requests rejected by verification, by reason',
