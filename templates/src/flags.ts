@@ -35,3 +35,15 @@ export function reportAndExit(e: unknown): never {
   if (d.hint) process.stderr.write(`hint: ${d.hint}\n`);
   process.exit(d.user ? 2 : 1);
 }
+
+/** On SIGINT/SIGTERM, run `close()` once and exit 0 (or report the error). */
+export function closeOnSignals(close: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    close().then(() => process.exit(0), reportAndExit);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}

@@ -6,7 +6,7 @@ import { connectChain } from 'subnetkit/chain';
 import { startMiner, type MinerHandle } from 'subnetkit/miner';
 import { loadColdkey, loadHotkey, resolveWalletRef } from 'subnetkit/wallet';
 import { puzzleCommodity, puzzleMiner } from './commodity.ts';
-import { commonFlags, pick, reportAndExit } from './flags.ts';
+import { closeOnSignals, commonFlags, pick, reportAndExit } from './flags.ts';
 
 export const minerFlags = commonFlags.extend({
   host: z.string().min(1).default('0.0.0.0'),
@@ -81,15 +81,7 @@ export async function runMiner(flags: MinerFlags): Promise<{ handle: MinerHandle
 }
 
 async function main(): Promise<void> {
-  const { close } = await runMiner(parseMinerFlags(process.argv.slice(2)));
-  let stopping = false;
-  const shutdown = () => {
-    if (stopping) return;
-    stopping = true;
-    close().then(() => process.exit(0), reportAndExit);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  closeOnSignals((await runMiner(parseMinerFlags(process.argv.slice(2)))).close);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main().catch(reportAndExit);

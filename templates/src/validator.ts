@@ -10,7 +10,7 @@ import { connectChain } from 'subnetkit/chain';
 import { startValidator, type ValidatorHandle } from 'subnetkit/validator';
 import { loadHotkey, resolveWalletRef } from 'subnetkit/wallet';
 import { createPuzzleCommodity } from './commodity.ts';
-import { commonFlags, pick, reportAndExit } from './flags.ts';
+import { closeOnSignals, commonFlags, pick, reportAndExit } from './flags.ts';
 
 export const validatorFlags = commonFlags.extend({
   stateDir: z.string().min(1).optional(),
@@ -117,15 +117,7 @@ export async function runValidator(flags: ValidatorFlags): Promise<{ handle: Val
 }
 
 async function main(): Promise<void> {
-  const { close } = await runValidator(parseValidatorFlags(process.argv.slice(2)));
-  let stopping = false;
-  const shutdown = () => {
-    if (stopping) return;
-    stopping = true;
-    close().then(() => process.exit(0), reportAndExit);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  closeOnSignals((await runValidator(parseValidatorFlags(process.argv.slice(2)))).close);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main().catch(reportAndExit);
