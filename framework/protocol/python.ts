@@ -42,7 +42,9 @@ export function pyFloatRepr(x: number): string {
 }
 
 function pyIntStr(x: number | bigint): string {
-  return typeof x === 'bigint' ? x.toString() : BigInt(x).toString();
+  if (typeof x === 'bigint') return x.toString();
+  // String() of a safe integer is its exact digits (and '0' for -0, as Python's int); larger ones via BigInt
+  return Number.isSafeInteger(x) ? String(x) : BigInt(x).toString();
 }
 
 /** Python str.isprintable() is false for these categories (space excepted). Unicode version is Node's ICU. */
@@ -150,11 +152,19 @@ export function pyJsonDumps(value: unknown, opts: PyJsonOptions = {}): string {
     if (typeof v === 'number') return Number.isInteger(v) ? pyIntStr(v) : pyJsonFloat(v);
     if (v instanceof PyFloat) return pyJsonFloat(v.value);
     if (typeof v === 'string') return pyJsonString(v, ensureAscii);
-    if (Array.isArray(v)) return `[${v.map(dump).join(item)}]`;
+    if (Array.isArray(v)) {
+      let out = '[';
+      for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : item) + dump(v[i]);
+      return out + ']';
+    }
     if (isPlainObject(v)) {
-      const parts: string[] = [];
-      for (const [k, x] of Object.entries(v)) parts.push(`${pyJsonString(k, ensureAscii)}${kv}${dump(x)}`);
-      return `{${parts.join(item)}}`;
+      let out = '{';
+      let first = true;
+      for (const k of Object.keys(v)) {
+        out += (first ? '' : item) + pyJsonString(k, ensureAscii) + kv + dump(v[k]);
+        first = false;
+      }
+      return out + '}';
     }
     throw new TypeError(`pyJsonDumps: unsupported value of type ${typeof v}`);
   };
