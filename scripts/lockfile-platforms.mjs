@@ -32,7 +32,9 @@ for (const [key, pkg] of Object.entries(lock.packages)) {
     if (lock.packages[nested] || lock.packages[`node_modules/${dep}`]) continue;
     const platform = platformOf(dep);
     if (!platform || !/^\d+\.\d+\.\d+/.test(version)) continue;
-    lock.packages[`node_modules/${dep}`] = { version, ...(pkg.dev ? { dev: true } : {}), optional: true, ...platform };
+    // npm's own key order (version first, then alphabetical), so a later `npm install` leaves it untouched
+    const entry = { ...(pkg.dev ? { dev: true } : {}), optional: true, ...platform };
+    lock.packages[`node_modules/${dep}`] = { version, ...Object.fromEntries(Object.entries(entry).sort(([a], [b]) => (a < b ? -1 : 1))) };
     added.push(dep);
   }
 }
