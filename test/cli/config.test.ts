@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { cliInt, cliTao, formatTao, resolveConfig } from '../../framework/cli/config.ts';
+import { runSubnet, type ProcessResult } from '../support/process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-config-'));
 const schema = z.object({ chain: z.string().default('http://127.0.0.1:9944'), netuid: cliInt(0, 65535).default(1), amount: cliTao.optional() });
@@ -42,15 +41,8 @@ describe('layered configuration', () => {
   });
 });
 
-const run = promisify(execFile);
-async function subnet(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; out: string }> {
-  try {
-    const r = await run('node', ['bin/subnet.js', ...args], { env: { ...process.env, ...extraEnv } });
-    return { code: 0, out: r.stdout + r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
+function subnet(args: string[], extraEnv: Record<string, string> = {}): Promise<ProcessResult> {
+  return runSubnet(args, { env: { ...process.env, ...extraEnv } });
 }
 
 describe('subnet CLI error policy', () => {

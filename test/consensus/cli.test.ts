@@ -1,5 +1,4 @@
 /** `subnet consensus epoch` spawned as a real process, and the JSON codec. */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,21 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epochInputToJson, epochOutputToJson, parseEpochInputJson } from '../../framework/consensus/json.ts';
 import { runEpoch } from '../../framework/consensus/epoch.ts';
 import { UserError } from '../../framework/errors.ts';
+import { runSubnet, type ProcessResult } from '../support/process.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/subnet.js');
 const EXAMPLE = resolve(import.meta.dirname, '../../docs/examples/epoch-input.json');
 
-function subnet(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
+function subnet(args: string[], stdin?: string): Promise<ProcessResult> {
+  return runSubnet(args, { stdin });
 }
 
 type Run = Awaited<ReturnType<typeof subnet>>;

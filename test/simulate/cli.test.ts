@@ -1,34 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Command } from 'commander';
 import { registerSimulateCommands } from '../../framework/simulate/cli.ts';
 import { runCli } from '../../framework/cli/program.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSubnet, type ProcessResult } from '../support/process.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/subnet.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function subnet(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+function subnet(args: string[], env: Record<string, string> = {}): Promise<ProcessResult> {
+  return runSubnet(args, { env: { ...process.env, ...env } });
 }
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => name === 'g' });

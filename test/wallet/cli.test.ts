@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runSubnet, type ProcessResult } from '../support/process.ts';
 import { btPasswordEnvName, cryptoReady, obfuscatePassword, regenColdkeyPub, regenHotkey, resolveWalletRef, walletPaths } from '../../framework/wallet/index.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/subnet.js', import.meta.url));
 const SLOW = 240_000;
 
-interface Run { code: number; stdout: string; stderr: string }
+type Run = ProcessResult;
 
 let root: string;
 beforeAll(async () => { root = await mkdtemp(join(tmpdir(), 'wallet-cli-')); });
@@ -18,12 +16,7 @@ afterAll(async () => { await rm(root, { recursive: true, force: true }); });
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   // stdin is not a TTY here, so the CLI can never prompt: every secret must come from flags/env.
   const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: root, BT_WALLET_PATH: root };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, 'wallet', ...args], { env: { ...base, ...env }, timeout: SLOW }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runSubnet(['wallet', ...args], { env: { ...base, ...env }, timeoutMs: SLOW });
 }
 
 function expectUserError(r: Run, re: RegExp): void {
