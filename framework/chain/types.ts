@@ -155,6 +155,11 @@ export interface DevChain extends Chain {
   setHyperparameters(owner: Keypair, netuid: number, params: Partial<SubnetHyperparameters>): Promise<void>;
 }
 
+/** True for chains that offer the development calls (faucet, setHyperparameters). */
+export function isDevChain(chain: Chain): chain is DevChain {
+  return typeof (chain as Partial<DevChain>).faucet === 'function';
+}
+
 /**
  * A failed extrinsic. `code` is subtensor's error name (e.g. `SettingWeightsTooFast`,
  * `HotKeyNotRegisteredInSubNet`, `NotEnoughBalanceToStake`) so callers can branch on it.

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { createAxon, makeBlacklist } from '../axon/index.ts';
 import type { Axon, AxonOptions, BlacklistPolicy, CallerInfoProvider, HandlerContext } from '../axon/types.ts';
 import { metagraphCallerProvider } from '../chain/metagraph-provider.ts';
-import { ChainError, type Chain, type DevChain } from '../chain/types.ts';
+import { ChainError, isDevChain, type Chain } from '../chain/types.ts';
 import type { Commodity, MinerSide } from '../commodity/define.ts';
 import { UserError } from '../errors.ts';
 import { cryptoReady, type Keypair } from '../wallet/keypair.ts';
@@ -52,10 +52,6 @@ export interface MinerHandle {
   /** Bound port. */
   readonly port: number;
   stop(): Promise<void>;
-}
-
-function isDevChain(chain: Chain): chain is DevChain {
-  return typeof (chain as Partial<DevChain>).faucet === 'function';
 }
 
 async function ensureRegistered(p: StartMinerParams<Commodity>, log: Logger): Promise<number> {

@@ -1,13 +1,13 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { RAO_PER_TAO } from '../../chain/index.ts';
-import type { Metagraph, SubnetHyperparameters } from '../../chain/types.ts';
+import { isDevChain, type Metagraph, type SubnetHyperparameters } from '../../chain/types.ts';
 import { convertWeightsAndUidsForEmit, processWeightsForNetuid } from '../../consensus/weights/index.ts';
 import { UserError } from '../../errors.ts';
 import { loadColdkey, loadColdkeyPub, loadHotkey, loadHotkeyPub } from '../../wallet/index.ts';
 import { cliInt, cliTao, formatTao } from '../config.ts';
 import { renderTable, u16Fraction } from '../table.ts';
-import { chainOptionsSchema, isDevChain, requireSubnet, resolveCommandOptions, shortKey, walletRefOf, withChain, withChainOptions } from './shared.ts';
+import { chainOptionsSchema, requireSubnet, resolveCommandOptions, shortKey, walletRefOf, withChain, withChainOptions } from './shared.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const json = (v: unknown) => out(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2));

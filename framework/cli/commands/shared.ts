@@ -68,10 +68,6 @@ export async function openChain(spec: string): Promise<Chain | DevChain> {
   return connectChain(spec);
 }
 
-export function isDevChain(chain: Chain): chain is DevChain {
-  return typeof (chain as Partial<DevChain>).faucet === 'function';
-}
-
 /** Run `fn` with a chain connection that is always closed afterwards. */
 export async function withChain<T>(spec: string, fn: (chain: Chain | DevChain) => Promise<T>): Promise<T> {
   const chain = await openChain(spec);
