@@ -2,7 +2,7 @@
  * subnetkit: the TypeScript framework for Bittensor-style subnets.
  * Each concept also has its own entry point: `subnetkit/wallet`, `subnetkit/protocol`, `subnetkit/axon`,
  * `subnetkit/dendrite`, `subnetkit/chain`, `subnetkit/consensus`, `subnetkit/commodity`,
- * `subnetkit/validator`, `subnetkit/miner`, `subnetkit/simulate`.
+ * `subnetkit/validator`, `subnetkit/miner`, `subnetkit/simulate`, `subnetkit/metrics`.
  */
 export * from './commodity/index.ts';
 export * from './wallet/index.ts';
@@ -18,4 +18,6 @@ export type { SynapseDef, RequestOf, ResponseOf } from './protocol/synapse.ts';
 export { runEpoch } from './consensus/index.ts';
 export type { EpochInput, EpochOutput, SparseRow } from './consensus/types.ts';
 export { processWeightsForNetuid, convertWeightsAndUidsForEmit, commitHashV2 } from './consensus/weights/index.ts';
+export { serveMetrics } from './metrics/index.ts';
+export type { MetricsServer } from './metrics/index.ts';
 export { UserError } from './errors.ts';

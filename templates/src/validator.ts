@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +5,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { connectChain } from 'subnetkit/chain';
+import { serveMetrics } from 'subnetkit/metrics';
 import { startValidator, type ValidatorHandle } from 'subnetkit/validator';
 import { loadHotkey, resolveWalletRef } from 'subnetkit/wallet';
 import { createPuzzleCommodity } from './commodity.ts';
@@ -63,22 +62,6 @@ export function parseValidatorFlags(argv: string[], env: NodeJS.ProcessEnv = pro
   });
 }
 
-/** A bare /metrics endpoint on loopback (prom-client text format). */
-async function serveMetrics(handle: ValidatorHandle, port: number): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    handle.metrics.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': handle.metrics.contentType }).end(text),
-      () => res.writeHead(500).end(),
-    );
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port };
-}
-
 export async function runValidator(flags: ValidatorFlags): Promise<{ handle: ValidatorHandle; metricsPort: number | null; close: () => Promise<void> }> {
   const ref = resolveWalletRef({ path: flags.walletPath, name: flags.name, hotkey: flags.hotkey });
   const hotkey = await loadHotkey(ref);
@@ -100,12 +83,12 @@ export async function runValidator(flags: ValidatorFlags): Promise<{ handle: Val
         logger: pino({ level: flags.logLevel }),
       },
     });
-    const metrics = flags.metricsPort !== undefined ? await serveMetrics(handle, flags.metricsPort) : null;
+    const metrics = flags.metricsPort !== undefined ? await serveMetrics(handle.metrics, { port: flags.metricsPort }) : null;
     return {
       handle,
       metricsPort: metrics?.port ?? null,
       close: async () => {
-        metrics?.server.close();
+        await metrics?.close();
         await handle.stop();
         await chain.close();
       },

@@ -1,14 +1,13 @@
-import { createServer, type Server } from 'node:http';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Commodity } from '../../commodity/index.ts';
 import { UserError } from '../../errors.ts';
+import { serveMetrics } from '../../metrics/index.ts';
 import { startMiner } from '../../miner/index.ts';
 import { startValidator } from '../../validator/index.ts';
 import { loadColdkey, loadHotkey } from '../../wallet/index.ts';
@@ -34,27 +33,6 @@ export async function loadCommodityModule(path: string): Promise<Commodity> {
   );
   if (!found) throw new UserError(`${full} exports no commodity`, { hint: 'export default defineCommodity({...}) (or `export const commodity = ...`)' });
   return found;
-}
-
-/** Serve a prom-client registry on /metrics (validators have no axon to host it). */
-function serveMetrics(registry: Registry, port: number, host: string, log: Logger): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-      (e: Error) => res.writeHead(500).end(e.message),
-    );
-  });
-  return new Promise((ok, fail) => {
-    server.once('error', (e) => fail(new UserError(`cannot serve metrics on ${host}:${port}: ${e.message}`)));
-    server.listen(port, host, () => {
-      log.info({ port: (server.address() as { port: number }).port }, 'metrics on /metrics');
-      ok(server);
-    });
-  });
 }
 
 function onShutdown(stop: () => Promise<void>, log: Logger): void {
@@ -164,10 +142,11 @@ export function registerRuntimeCommands(program: Command): void {
             alpha: o.alpha, resyncEveryBlocks: o.resyncBlocks, concurrency: o.concurrency, roundIntervalMs: o.roundIntervalMs, disableWeights: o.disableWeights, logger: log,
           },
         });
-        const metrics = o.metricsPort !== undefined ? await serveMetrics(handle.metrics, o.metricsPort, o.metricsHost, log) : null;
+        const metrics = o.metricsPort !== undefined ? await serveMetrics(handle.metrics, { port: o.metricsPort, host: o.metricsHost }) : null;
+        if (metrics) log.info({ port: metrics.port }, 'metrics on /metrics');
         log.info({ uid, statePath, hotkey: hotkey.ss58Address }, `validator running ${commodity.name}`);
         onShutdown(async () => {
-          metrics?.close();
+          await metrics?.close();
           await handle.stop();
           await chain.close();
         }, log);
