@@ -421,9 +421,9 @@ describe('forward', () => {
   it('WorkerSigner signs in its thread with the hotkey', async () => {
     const { WorkerSigner } = await import('../../framework/dendrite/worker-signer.ts');
     const { verify } = await import('../../framework/wallet/keypair.ts');
-    const signer = new WorkerSigner(alice);
+    const signer = new WorkerSigner();
     try {
-      const sigs = await signer.sign(['a.b.c', 'd.e.f']);
+      const sigs = await signer.sign(alice, ['a.b.c', 'd.e.f']);
       expect(sigs).toHaveLength(2);
       expect(verify('a.b.c', sigs[0], alice.publicKey)).toBe(true);
       expect(verify('d.e.f', sigs[1], alice.publicKey)).toBe(true);
