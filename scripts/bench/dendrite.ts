@@ -3,7 +3,8 @@
  * matters is the dendrite's overhead beyond the slowest miner (wall time − sleep), target ≤ 50 ms at N = 256.
  * Baseline in the same run: raw undici POSTs of a prebuilt body (no hashing, signing or validation) to the
  * same peers. Peers run in a child process so their CPU is not charged to the dendrite's event loop.
- * Env: BENCH_DENDRITE_TARGETS (default 256), BENCH_DENDRITE_SLEEP_MS (200), BENCH_DENDRITE_ROUNDS (5).
+ * Env: BENCH_DENDRITE_TARGETS (default 256), BENCH_DENDRITE_SLEEP_MS (200), BENCH_DENDRITE_ROUNDS (5),
+ * BENCH_DENDRITE_WARMUP (3 untimed rounds after the cold one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -16,6 +17,9 @@ import { BenchSynapse } from './dendrite-synapse.ts';
 const N = Number(process.env.BENCH_DENDRITE_TARGETS ?? 256);
 const SLEEP_MS = Number(process.env.BENCH_DENDRITE_SLEEP_MS ?? 200);
 const ROUNDS = Number(process.env.BENCH_DENDRITE_ROUNDS ?? 5);
+// untimed rounds after the cold one, so every row is measured with its code optimised (a validator runs for hours)
+const WARMUP = Number(process.env.BENCH_DENDRITE_WARMUP ?? 3);
+const TARGET_MS = 50;
 const REQUEST = { task: 'solve the puzzle', seed: 12345, params: [0.5, 1, 2.25] };
 
 interface Peers {
@@ -53,6 +57,7 @@ async function rounds(fn: () => Promise<void>): Promise<Rounds> {
   let t = performance.now();
   await fn();
   const cold = performance.now() - t;
+  for (let i = 0; i < WARMUP; i++) await fn();
   const warm: number[] = [];
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < ROUNDS; i++) {
@@ -70,7 +75,8 @@ export async function run(): Promise<void> {
   await cryptoReady();
   const alice = keypairFromUri('//Alice');
   const bob = keypairFromUri('//Bob');
-  const results: Array<Rounds & { name: string; ok: string }> = [];
+  // `target`: the rows the ≤ 50 ms goal applies to (the default configuration against node:http peers)
+  const results: Array<Rounds & { name: string; ok: string; target?: boolean }> = [];
 
   const http = await spawnPeers('http');
   try {
@@ -89,13 +95,14 @@ export async function run(): Promise<void> {
     results.push({ name: 'baseline: raw undici, node:http peers', ...r0, ok: `${rawOk}/${N}` });
     await raw.destroy();
 
+    // default configuration: fan-outs signed on this thread and the shared worker signer
     const d = new Dendrite({ keypair: alice });
     let ok = 0;
     const r1 = await rounds(async () => {
       const rs = await d.forward(targets, BenchSynapse, REQUEST, { timeoutMs: 10_000 });
       ok = rs.filter((r) => r.ok).length;
     });
-    results.push({ name: 'Dendrite.forward, node:http peers', ...r1, ok: `${ok}/${N}` });
+    results.push({ name: 'Dendrite.forward, node:http peers', ...r1, ok: `${ok}/${N}`, target: true });
     // the validator runtime's shape: a distinct request object per target (hashed and serialized per target)
     const r1b = await rounds(async () => {
       const rs = await d.forward(targets, BenchSynapse, (_t, i) => ({ ...REQUEST, seed: i }), { timeoutMs: 10_000 });
@@ -104,13 +111,13 @@ export async function run(): Promise<void> {
     results.push({ name: '  same, distinct request per target', ...r1b, ok: `${ok}/${N}` });
     await d.close();
 
-    const dw = new Dendrite({ keypair: alice, workerSigning: true });
+    const dm = new Dendrite({ keypair: alice, workerSigning: false });
     const r1c = await rounds(async () => {
-      const rs = await dw.forward(targets, BenchSynapse, REQUEST, { timeoutMs: 10_000 });
+      const rs = await dm.forward(targets, BenchSynapse, REQUEST, { timeoutMs: 10_000 });
       ok = rs.filter((r) => r.ok).length;
     });
-    results.push({ name: '  same, workerSigning: true', ...r1c, ok: `${ok}/${N}` });
-    await dw.close();
+    results.push({ name: '  same, workerSigning: false', ...r1c, ok: `${ok}/${N}` });
+    await dm.close();
   } finally {
     await stopPeers(http);
   }
@@ -135,13 +142,17 @@ export async function run(): Promise<void> {
   }
 
   const baseOverhead = median(results[0].warm) - SLEEP_MS;
-  let out = `N = ${N} miners, each sleeping ${SLEEP_MS} ms; ${ROUNDS} warm rounds after one cold round (connects)\n`;
+  let out = `N = ${N} miners, each sleeping ${SLEEP_MS} ms; ${ROUNDS} timed rounds after one cold round (connects) and ${WARMUP} untimed\n`;
   out += row(['scenario', 'cold wall ms', 'warm wall ms', 'overhead ms', 'vs baseline', 'CPU µs/target', 'ok']);
   for (const r of results) {
     const overhead = median(r.warm) - SLEEP_MS;
     out += row([r.name, r.cold.toFixed(1), median(r.warm).toFixed(1), overhead.toFixed(1), `${(overhead / baseOverhead).toFixed(2)}x`, r.cpuPerTargetUs.toFixed(0), r.ok]);
   }
-  out += 'overhead = median warm wall time − miner sleep (target ≤ 50 ms for the dendrite); CPU = this process, user+system\n';
+  out += 'overhead = median warm wall time − miner sleep (target ≤ 50 ms for the dendrite); CPU = this process (all threads), user+system\n';
+  for (const r of results.filter((x) => x.target)) {
+    const overhead = median(r.warm) - SLEEP_MS;
+    out += `target (d) ≤ ${TARGET_MS} ms, ${r.name}: ${overhead.toFixed(1)} ms — ${overhead <= TARGET_MS ? 'met' : 'NOT met'}\n`;
+  }
   process.stdout.write(out);
 }
 
