@@ -147,35 +147,49 @@ export function synapseBodyHash(def: SynapseDef, body: Record<string, unknown>):
 const TIMEOUT_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
-/** metaSchema's result without zod (hot path); undefined when anything is off — the schema then reports it. */
-function fastMeta(obj: Record<string, unknown>): z.infer<typeof metaSchema> | undefined {
-  const { timeout, total_size, header_size, dendrite, axon, computed_body_hash } = obj;
-  const out: z.infer<typeof metaSchema> = {};
-  if (typeof timeout === 'number' && !Number.isNaN(timeout)) out.timeout = timeout;
-  else if (typeof timeout === 'string' && TIMEOUT_TEXT.test(timeout)) out.timeout = Number(timeout);
-  else if (timeout !== null && timeout !== undefined) return undefined;
-  for (const [k, v] of [['total_size', total_size], ['header_size', header_size]] as const) {
-    if (isInt(v)) out[k] = v;
-    else if (typeof v === 'bigint') out[k] = Number(v);
-    else if (v !== null && v !== undefined) return undefined;
-  }
-  for (const [k, v] of [['dendrite', dendrite], ['axon', axon]] as const) {
-    if (v === null || v === undefined) continue;
-    const t = castTerminalInfo(v);
-    if (t === undefined) return undefined;
-    out[k] = t;
-  }
-  if (typeof computed_body_hash === 'string' && computed_body_hash.length <= 256) out.computed_body_hash = computed_body_hash;
-  else if (computed_body_hash !== null && computed_body_hash !== undefined) return undefined;
-  return out;
+const unwrap = (v: unknown): unknown => (v instanceof PyFloat ? v.value : v);
+
+/** An int meta field (total_size, header_size): null when absent, undefined when invalid. */
+function metaInt(raw: unknown): number | null | undefined {
+  const v = unwrap(raw);
+  if (v === null || v === undefined) return null;
+  if (isInt(v)) return v;
+  if (typeof v === 'bigint') return Number(v);
+  return undefined;
 }
 
-function parseMeta(def: SynapseDef, obj: Record<string, unknown>, status: number): SynapseMeta {
-  const fast = fastMeta(obj);
-  const m = fast !== undefined ? { success: true as const, data: fast } : metaSchema.safeParse(obj);
+/** metaSchema's casts without zod, straight from the body (hot path); undefined when anything is off. */
+function fastMeta(def: SynapseDef, obj: Record<string, unknown>): SynapseMeta | undefined {
+  const t = unwrap(obj.timeout);
+  let timeout: number;
+  if (typeof t === 'number' && !Number.isNaN(t)) timeout = t;
+  else if (typeof t === 'string' && TIMEOUT_TEXT.test(t)) timeout = Number(t);
+  else if (t === null || t === undefined) timeout = DEFAULT_TIMEOUT_SECONDS;
+  else return undefined;
+  const totalSize = metaInt(obj.total_size);
+  const headerSize = metaInt(obj.header_size);
+  if (totalSize === undefined || headerSize === undefined) return undefined;
+  const d = obj.dendrite;
+  const a = obj.axon;
+  const dendrite = d === null || d === undefined ? terminalInfo() : d instanceof PyFloat ? undefined : castTerminalInfo(d);
+  const axon = a === null || a === undefined ? terminalInfo() : a instanceof PyFloat ? undefined : castTerminalInfo(a);
+  if (dendrite === undefined || axon === undefined) return undefined;
+  const h = obj.computed_body_hash;
+  let hash: string;
+  if (typeof h === 'string' && h.length <= 256) hash = h;
+  else if (h === null || h === undefined) hash = '';
+  else return undefined;
+  // pydantic forces name = class name
+  return { name: def.name, timeout, total_size: totalSize ?? 0, header_size: headerSize ?? 0, dendrite, axon, computed_body_hash: hash };
+}
+
+function parseMeta(def: SynapseDef, raw: Record<string, unknown>, status: number): SynapseMeta {
+  const fast = fastMeta(def, raw);
+  if (fast !== undefined) return fast;
+  const m = metaSchema.safeParse(metaOf(raw));
   if (!m.success) throw new ProtocolError(status, `invalid synapse body: ${describe(m.error)}`);
   return {
-    name: def.name, // pydantic forces name = class name
+    name: def.name,
     timeout: m.data.timeout ?? DEFAULT_TIMEOUT_SECONDS,
     total_size: m.data.total_size ?? 0,
     header_size: m.data.header_size ?? 0,
@@ -200,12 +214,23 @@ function asObject(json: unknown, status: number): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** Per object schema: its fields and whether each accepts null (asked once, not per request). */
+const shapeFields = new WeakMap<z.ZodRawShape, Array<[string, boolean]>>();
+function fieldsOf(shape: z.ZodRawShape): Array<[string, boolean]> {
+  let f = shapeFields.get(shape);
+  if (f === undefined) {
+    f = Object.entries(shape).map(([k, schema]) => [k, schema.safeParse(null).success]);
+    shapeFields.set(shape, f);
+  }
+  return f;
+}
+
 /** Copy the schema's fields (PyFloat markers dropped); a null the field does not accept counts as absent (so defaults apply, like None). */
 function pickFields(shape: z.ZodRawShape, from: Record<string, unknown>, to: Record<string, unknown>): void {
-  for (const [k, schema] of Object.entries(shape)) {
+  for (const [k, acceptsNull] of fieldsOf(shape)) {
     if (!Object.hasOwn(from, k)) continue;
     const v = stripPyFloats(from[k]);
-    if (v === null && !schema.safeParse(null).success) continue;
+    if (v === null && !acceptsNull) continue;
     to[k] = v;
   }
 }
@@ -224,7 +249,7 @@ export interface ParsedSynapseBody<S extends SynapseDef> {
  */
 export function parseSynapseBody<S extends SynapseDef>(def: S, json: unknown): ParsedSynapseBody<S> {
   const raw = asObject(json, STATUS.BAD_REQUEST);
-  const meta = parseMeta(def, metaOf(raw), STATUS.BAD_REQUEST);
+  const meta = parseMeta(def, raw, STATUS.BAD_REQUEST);
   const req: Record<string, unknown> = {};
   pickFields(def.request.shape, raw, req);
   const parsed = def.request.safeParse(req);
@@ -245,7 +270,7 @@ export interface ParsedSynapseResponse<S extends SynapseDef> {
  */
 export function parseSynapseResponse<S extends SynapseDef>(def: S, json: unknown): ParsedSynapseResponse<S> {
   const raw = asObject(json, STATUS.UNPROCESSABLE);
-  const meta = parseMeta(def, metaOf(raw), STATUS.UNPROCESSABLE);
+  const meta = parseMeta(def, raw, STATUS.UNPROCESSABLE);
   return { meta, response: responseFields(def, raw), raw };
 }
 
@@ -285,8 +310,13 @@ function responseFields<S extends SynapseDef>(def: S, raw: Record<string, unknow
   return parsed.data as ResponseOf<S>;
 }
 
+/** The meta fields (top-level PyFloat markers dropped; the casts read markers inside the TerminalInfos). */
 function metaOf(raw: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of META_FIELDS) if (Object.hasOwn(raw, k)) out[k] = stripPyFloats(raw[k]);
+  for (const k of META_FIELDS) {
+    if (!Object.hasOwn(raw, k)) continue;
+    const v = raw[k];
+    out[k] = v instanceof PyFloat ? v.value : v;
+  }
   return out;
 }

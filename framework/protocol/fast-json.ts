@@ -8,31 +8,52 @@ export const FAST_JSON_DECLINED: unique symbol = Symbol('fast-json declined');
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const MAX_DEPTH = 64;
-/** A run of string characters that need no decoding. */
-const PLAIN = /[^"\\\u0000-\u001f]*/y;
 
 class Decline extends Error {}
 const DECLINE = new Decline();
 
 export function fastParseJson(text: string, parseNumber: (literal: string) => unknown): unknown {
-  let i = 0;
-  const n = text.length;
+  const p = new Parser(text, parseNumber);
+  try {
+    const v = p.value(0);
+    p.ws();
+    return p.i === text.length ? v : FAST_JSON_DECLINED;
+  } catch (e) {
+    if (e === DECLINE) return FAST_JSON_DECLINED;
+    throw e;
+  }
+}
 
-  const ws = (): void => {
-    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(++i));
-  };
+/** Cursor over the text; methods on a class (not closures made per call) keep the hot path allocation-free. */
+class Parser {
+  i = 0;
+  constructor(
+    readonly text: string,
+    readonly parseNumber: (literal: string) => unknown,
+  ) {}
 
-  const str = (): string => {
-    // i is just past the opening quote
-    const start = i;
-    PLAIN.lastIndex = i;
-    PLAIN.test(text);
-    i = PLAIN.lastIndex;
-    if (text.charCodeAt(i) === 0x22) return text.slice(start, i++);
+  ws(): void {
+    const t = this.text;
+    let i = this.i;
+    for (let c = t.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = t.charCodeAt(++i));
+    this.i = i;
+  }
+
+  /** A string whose opening quote is just before the cursor. */
+  str(): string {
+    const t = this.text;
+    const start = this.i;
+    // A manual scan beats a sticky regex here: most strings are short and a regex call has a fixed cost.
+    let i = start;
+    for (let c = t.charCodeAt(i); c !== 0x22 && c !== 0x5c && c >= 0x20; c = t.charCodeAt(++i));
+    if (t.charCodeAt(i) === 0x22) {
+      this.i = i + 1;
+      return t.slice(start, i);
+    }
     let escaped = false;
     for (;;) {
-      if (i >= n) throw DECLINE;
-      const c = text.charCodeAt(i);
+      if (i >= t.length) throw DECLINE;
+      const c = t.charCodeAt(i);
       if (c === 0x22) break;
       if (c < 0x20) throw DECLINE;
       if (c === 0x5c) {
@@ -41,93 +62,91 @@ export function fastParseJson(text: string, parseNumber: (literal: string) => un
       }
       i++;
     }
-    i++;
-    if (!escaped) return text.slice(start, i - 1);
+    this.i = i + 1;
+    if (!escaped) return t.slice(start, i);
     try {
-      return JSON.parse(text.slice(start - 1, i)) as string;
+      return JSON.parse(t.slice(start - 1, i + 1)) as string;
     } catch {
       throw DECLINE;
     }
-  };
+  }
 
-  const value = (depth: number): unknown => {
+  value(depth: number): unknown {
     if (depth > MAX_DEPTH) throw DECLINE;
-    ws();
-    const c = text.charCodeAt(i);
-    if (c === 0x7b) {
-      i++;
-      const obj: Record<string, unknown> = {};
-      ws();
-      if (text.charCodeAt(i) === 0x7d) {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        ws();
-        if (text.charCodeAt(i) !== 0x22) throw DECLINE;
-        i++;
-        const key = str();
-        if (key === '__proto__' || Object.hasOwn(obj, key)) throw DECLINE;
-        ws();
-        if (text.charCodeAt(i) !== 0x3a) throw DECLINE;
-        i++;
-        obj[key] = value(depth + 1);
-        ws();
-        const d = text.charCodeAt(i++);
-        if (d === 0x2c) continue;
-        if (d === 0x7d) return obj;
-        throw DECLINE;
-      }
-    }
-    if (c === 0x5b) {
-      i++;
-      const arr: unknown[] = [];
-      ws();
-      if (text.charCodeAt(i) === 0x5d) {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(value(depth + 1));
-        ws();
-        const d = text.charCodeAt(i++);
-        if (d === 0x2c) continue;
-        if (d === 0x5d) return arr;
-        throw DECLINE;
-      }
-    }
+    this.ws();
+    const t = this.text;
+    const c = t.charCodeAt(this.i);
+    if (c === 0x7b) return this.object(depth);
+    if (c === 0x5b) return this.array(depth);
     if (c === 0x22) {
-      i++;
-      return str();
+      this.i++;
+      return this.str();
     }
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      NUMBER.lastIndex = i;
-      const m = NUMBER.exec(text);
+      NUMBER.lastIndex = this.i;
+      const m = NUMBER.exec(t);
       if (m === null) throw DECLINE;
-      i += m[0].length;
-      return parseNumber(m[0]);
+      this.i += m[0].length;
+      return this.parseNumber(m[0]);
     }
-    if (text.startsWith('true', i)) {
-      i += 4;
+    if (t.startsWith('true', this.i)) {
+      this.i += 4;
       return true;
     }
-    if (text.startsWith('false', i)) {
-      i += 5;
+    if (t.startsWith('false', this.i)) {
+      this.i += 5;
       return false;
     }
-    if (text.startsWith('null', i)) {
-      i += 4;
+    if (t.startsWith('null', this.i)) {
+      this.i += 4;
       return null;
     }
     throw DECLINE;
-  };
+  }
 
-  try {
-    const v = value(0);
-    ws();
-    return i === n ? v : FAST_JSON_DECLINED;
-  } catch (e) {
-    if (e === DECLINE) return FAST_JSON_DECLINED;
-    throw e;
+  object(depth: number): Record<string, unknown> {
+    const t = this.text;
+    this.i++;
+    const obj: Record<string, unknown> = {};
+    this.ws();
+    if (t.charCodeAt(this.i) === 0x7d) {
+      this.i++;
+      return obj;
+    }
+    for (;;) {
+      this.ws();
+      if (t.charCodeAt(this.i) !== 0x22) throw DECLINE;
+      this.i++;
+      const key = this.str();
+      if (key === '__proto__' || Object.hasOwn(obj, key)) throw DECLINE;
+      this.ws();
+      if (t.charCodeAt(this.i) !== 0x3a) throw DECLINE;
+      this.i++;
+      obj[key] = this.value(depth + 1);
+      this.ws();
+      const d = t.charCodeAt(this.i++);
+      if (d === 0x2c) continue;
+      if (d === 0x7d) return obj;
+      throw DECLINE;
+    }
+  }
+
+  array(depth: number): unknown[] {
+    const t = this.text;
+    this.i++;
+    const arr: unknown[] = [];
+    this.ws();
+    if (t.charCodeAt(this.i) === 0x5d) {
+      this.i++;
+      return arr;
+    }
+    for (;;) {
+      arr.push(this.value(depth + 1));
+      this.ws();
+      const d = t.charCodeAt(this.i++);
+      if (d === 0x2c) continue;
+      if (d === 0x5d) return arr;
+      throw DECLINE;
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { pythonStr } from './python.ts';
 import { typedField, type FloatFields } from './typed.ts';
 
@@ -7,8 +7,11 @@ import { typedField, type FloatFields } from './typed.ts';
  * faster than @noble/hashes here, which matters at 4 hashes per request (the tests cross-check both).
  */
 export function sha3Hex(text: string): string {
-  return createHash('sha3-256').update(text, 'utf8').digest('hex');
+  return oneShot ? oneShot('sha3-256', text, 'hex') : nodeCrypto.createHash('sha3-256').update(text, 'utf8').digest('hex');
 }
+
+/** `crypto.hash` (Node ≥ 20.12): one call instead of a Hash object, ~40 % less per digest of a short text. */
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
 /** sha3-256("") — the body hash of a synapse with no required hash fields. */
 export const EMPTY_BODY_HASH = 'a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SynapseDef } from './synapse.ts';
 import { PyFloat, pyFloatRepr } from './python.ts';
 import { typedField } from './typed.ts';
-import { TERMINAL_FIELDS, castFloat, castSafeInt, castTerminalInfo, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
+import { CASTS, TERMINAL_FIELDS, castFloat, castSafeInt, terminalInfo, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
 import { ProtocolError, STATUS } from './status.ts';
 import { synapseBodyHash } from './body.ts';
 
@@ -40,9 +40,14 @@ export function inputObjHeaders(def: SynapseDef, body: Record<string, unknown>):
   for (const [field, key] of requiredFieldKeys(def)) {
     const value = body[field];
     if (value === null || value === undefined) continue;
-    h[key] = EMPTY_B64[emptyInstanceJson(typedField(def.request, field, value))] as string;
+    h[key] = emptyInputObj(typedField(def.request, field, value));
   }
   return h;
+}
+
+/** The `bt_header_input_obj_*` value for a (typed) field value: base64 of its empty instance's JSON. */
+export function emptyInputObj(typedValue: unknown): string {
+  return EMPTY_B64[emptyInstanceJson(typedValue)] as string;
 }
 
 /** base64 of each possible emptyInstanceJson result (computed once, not per request). */
@@ -124,65 +129,101 @@ const topSchema: z.ZodType<TopFields, z.ZodTypeDef, Record<string, string>> = z.
   return out;
 });
 
-function entriesOf(headers: HeaderBag): Array<[string, string]> {
-  if (typeof Headers !== 'undefined' && headers instanceof Headers) return [...headers.entries()];
-  const out: Array<[string, string]> = [];
-  for (const [k, v] of Object.entries(headers as Record<string, string | readonly string[] | undefined>)) {
-    if (v === undefined) continue;
-    out.push([k.toLowerCase(), typeof v === 'string' ? v : (v[0] ?? '')]);
+const AXON_PREFIX = 'bt_header_axon_';
+const DENDRITE_PREFIX = 'bt_header_dendrite_';
+const INPUT_PREFIX = 'bt_header_input_obj_';
+const UPPER = /[A-Z]/;
+
+function decodeInputObj(raw: Array<[string, string]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of raw) {
+    try {
+      out[field] = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+    } catch {
+      /* the SDK logs and skips undecodable input objects */
+    }
   }
   return out;
 }
 
 /**
- * `Synapse.from_headers` for a request or response: typed and zod-validated.
+ * `Synapse.from_headers` for a request or response: typed and validated like the SDK's casts.
  * Throws ProtocolError(400) when a known header has a value Python could not cast (e.g. a non-integer nonce).
+ * One pass over the headers straight into typed objects (it runs on every request); `inputObj` is decoded
+ * only when read. On any bad value the zod schemas below produce the exact error.
  */
 export function parseHeaders(headers: HeaderBag): ParsedHeaders {
+  // (Reading the global `Headers` costs a lazy-builtin lookup per call; a plain header object has no methods.)
+  const bag: Record<string, string | readonly string[] | undefined> =
+    typeof (headers as Headers).entries === 'function' && typeof (headers as Headers).get === 'function'
+      ? Object.fromEntries((headers as Headers).entries())
+      : (headers as Record<string, string | readonly string[] | undefined>);
+  const axon = terminalInfo();
+  const dendrite = terminalInfo();
+  const top: TopFields = { name: null, timeout: null, header_size: null, total_size: null, computed_body_hash: null };
+  const inputRaw: Array<[string, string]> = [];
+  let ok = true;
+  for (const rawKey in bag) {
+    const v = bag[rawKey];
+    if (v === undefined) continue;
+    const value = typeof v === 'string' ? v : (v[0] ?? '');
+    const key = UPPER.test(rawKey) ? rawKey.toLowerCase() : rawKey;
+    let target: TerminalInfo | undefined;
+    let field: string;
+    if (key.startsWith(AXON_PREFIX)) {
+      target = axon;
+      field = key.slice(AXON_PREFIX.length);
+    } else if (key.startsWith(DENDRITE_PREFIX)) {
+      target = dendrite;
+      field = key.slice(DENDRITE_PREFIX.length);
+    } else if (key.startsWith(INPUT_PREFIX)) {
+      const f = key.slice(INPUT_PREFIX.length);
+      if (f !== 'axon' && f !== 'dendrite' && value.length <= 4096) inputRaw.push([f, value]);
+      continue;
+    } else {
+      if (!Object.hasOwn(TOP_CASTS, key)) continue;
+      const c = TOP_CASTS[key as keyof TopFields][0](value);
+      if (c === undefined) ok = false;
+      else (top as Record<string, unknown>)[key] = c;
+      continue;
+    }
+    if (!Object.hasOwn(CASTS, field)) continue;
+    const c = CASTS[field as keyof TerminalInfo][0](value);
+    if (c === undefined) ok = false;
+    else (target as unknown as Record<string, unknown>)[field] = c;
+  }
+  if (!ok) return { ...parseHeadersStrict(bag), inputObj: decodeInputObj(inputRaw) };
+  let inputObj: Record<string, unknown> | undefined;
+  return {
+    ...top,
+    axon,
+    dendrite,
+    get inputObj(): Record<string, unknown> {
+      return (inputObj ??= decodeInputObj(inputRaw));
+    },
+  };
+}
+
+/** The zod route, for the exact error (only reached when a header fails its cast). */
+function parseHeadersStrict(bag: Record<string, string | readonly string[] | undefined>): Omit<ParsedHeaders, 'inputObj'> {
   const axon: Record<string, string> = {};
   const dendrite: Record<string, string> = {};
-  const inputObj: Record<string, unknown> = {};
   const top: Record<string, string> = {};
-  for (const [key, value] of entriesOf(headers)) {
-    if (key.startsWith('bt_header_axon_')) axon[key.slice('bt_header_axon_'.length)] = value;
-    else if (key.startsWith('bt_header_dendrite_')) dendrite[key.slice('bt_header_dendrite_'.length)] = value;
-    else if (key.startsWith('bt_header_input_obj_')) {
-      const field = key.slice('bt_header_input_obj_'.length);
-      if (field === 'axon' || field === 'dendrite' || value.length > 4096) continue;
-      try {
-        inputObj[field] = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
-      } catch {
-        /* the SDK logs and skips undecodable input objects */
-      }
-    } else if (Object.hasOwn(TOP_CASTS, key)) top[key] = value;
+  for (const [k, v] of Object.entries(bag)) {
+    if (v === undefined) continue;
+    const key = k.toLowerCase();
+    const value = typeof v === 'string' ? v : (v[0] ?? '');
+    if (key.startsWith(AXON_PREFIX)) axon[key.slice(AXON_PREFIX.length)] = value;
+    else if (key.startsWith(DENDRITE_PREFIX)) dendrite[key.slice(DENDRITE_PREFIX.length)] = value;
+    else if (Object.hasOwn(TOP_CASTS, key)) top[key] = value;
   }
-  // Fast path without zod's wrappers; on any failure the schemas below produce the exact error.
-  const ft = castTop(top);
-  const fa = castTerminalInfo(axon);
-  const fd = castTerminalInfo(dendrite);
-  if (ft !== undefined && fa !== undefined && fd !== undefined) return { ...ft, axon: fa, dendrite: fd, inputObj };
   const t = topSchema.safeParse(top);
   if (!t.success) throw headerError(t.error, '');
   const a = terminalInfoSchema.safeParse(axon);
-  if (!a.success) throw headerError(a.error, 'bt_header_axon_');
+  if (!a.success) throw headerError(a.error, AXON_PREFIX);
   const d = terminalInfoSchema.safeParse(dendrite);
-  if (!d.success) throw headerError(d.error, 'bt_header_dendrite_');
-  return { ...t.data, axon: a.data, dendrite: d.data, inputObj };
-}
-
-const TOP_KEYS = Object.keys(TOP_CASTS) as Array<keyof TopFields>;
-
-/** topSchema's casts without zod; undefined when any value fails. */
-function castTop(src: Record<string, string>): TopFields | undefined {
-  const out: TopFields = { name: null, timeout: null, header_size: null, total_size: null, computed_body_hash: null };
-  for (const k of TOP_KEYS) {
-    const v = src[k];
-    if (v === undefined) continue;
-    const c = TOP_CASTS[k][0](v);
-    if (c === undefined) return undefined;
-    (out as Record<string, unknown>)[k] = c;
-  }
-  return out;
+  if (!d.success) throw headerError(d.error, DENDRITE_PREFIX);
+  return { ...t.data, axon: a.data, dendrite: d.data };
 }
 
 function headerError(err: z.ZodError, prefix: string): ProtocolError {

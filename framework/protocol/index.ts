@@ -6,5 +6,6 @@ export * from './signing.ts';
 export * from './terminal.ts';
 export * from './headers.ts';
 export * from './body.ts';
+export * from './response.ts';
 export * from './status.ts';
 export * from './version.ts';

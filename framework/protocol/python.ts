@@ -26,6 +26,12 @@ export function pyFloatRepr(x: number): string {
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const ax = Math.abs(x);
+  if (ax >= 1e-4 && ax < 1e16) {
+    // Both print the shortest round-trip digits, and JS uses no exponent in this range: only '.0' differs.
+    const s = String(x);
+    return s.includes('.') ? s : `${s}.0`;
+  }
   const sign = x < 0 ? '-' : '';
   // toExponential() without digits = shortest round-trip significand, like Python's repr.
   const [mantissa, expText] = Math.abs(x).toExponential().split('e');
@@ -41,7 +47,7 @@ export function pyFloatRepr(x: number): string {
   return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
 }
 
-function pyIntStr(x: number | bigint): string {
+export function pyIntStr(x: number | bigint): string {
   if (typeof x === 'bigint') return x.toString();
   // String() of a safe integer is its exact digits (and '0' for -0, as Python's int); larger ones via BigInt
   return Number.isSafeInteger(x) ? String(x) : BigInt(x).toString();
@@ -118,7 +124,8 @@ const JSON_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '
 const NEEDS_ESCAPE_ASCII = /[\\"\u0000-\u001f\u007f-\uffff]/;
 const NEEDS_ESCAPE_UTF8 = /[\\"\u0000-\u001f]/;
 
-function pyJsonString(s: string, ensureAscii: boolean): string {
+/** A JSON string literal as json.dumps writes it. */
+export function pyJsonString(s: string, ensureAscii: boolean): string {
   if (!(ensureAscii ? NEEDS_ESCAPE_ASCII : NEEDS_ESCAPE_UTF8).test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
@@ -132,7 +139,8 @@ function pyJsonString(s: string, ensureAscii: boolean): string {
   return out + '"';
 }
 
-function pyJsonFloat(x: number): string {
+/** A float as json.dumps writes it (NaN/Infinity as Python does). */
+export function pyJsonFloat(x: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return 'Infinity';
   if (x === -Infinity) return '-Infinity';

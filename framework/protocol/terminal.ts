@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PyFloat } from './python.ts';
 
 /**
  * SDK `TerminalInfo`: what each side knows about the dendrite and the axon of one request. Wire names are
@@ -29,21 +30,24 @@ const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Python `int(raw)` on a header string or JSON number (the SDK's `cast_int`); undefined if Python would fail. */
-export function castBigInt(v: unknown): bigint | undefined {
+export function castBigInt(raw: unknown): bigint | undefined {
+  const v = raw instanceof PyFloat ? raw.value : raw;
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : undefined;
   if (typeof v === 'string' && v.length <= 64 && PY_INT.test(v)) return BigInt(v.trim());
   return undefined;
 }
 
-export function castSafeInt(v: unknown): number | undefined {
+export function castSafeInt(raw: unknown): number | undefined {
+  const v = raw instanceof PyFloat ? raw.value : raw;
   if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
   const b = castBigInt(v);
   return b !== undefined && b >= MIN_SAFE && b <= MAX_SAFE ? Number(b) : undefined;
 }
 
 /** Python `float(raw)` (the SDK's `cast_float`). */
-export function castFloat(v: unknown): number | undefined {
+export function castFloat(raw: unknown): number | undefined {
+  const v = raw instanceof PyFloat ? raw.value : raw;
   if (typeof v === 'number') return v;
   if (typeof v !== 'string' || v.length > 64 || !PY_FLOAT.test(v)) return undefined;
   const t = v.trim().toLowerCase().replace(/^\+/, '');
@@ -57,7 +61,8 @@ export function castString(v: unknown): string | undefined {
   return typeof v === 'string' && v.length <= MAX_STRING ? v : undefined;
 }
 
-const CASTS: Record<keyof TerminalInfo, [(v: unknown) => unknown, string]> = {
+/** Per TerminalInfo field: its cast (undefined = Python would fail) and the error message. */
+export const CASTS: Record<keyof TerminalInfo, [(v: unknown) => unknown, string]> = {
   status_code: [castSafeInt, 'expected an integer'],
   status_message: [castString, 'expected a string'],
   process_time: [castFloat, 'expected a float'],

@@ -75,8 +75,8 @@ function typedNumber(isInt: boolean, value: unknown): unknown {
   return Number.isInteger(x) ? x : value;
 }
 
-/** Base kind of a schema after unwrapping optional/nullable/default/effects. */
-function baseKind(schema: z.ZodTypeAny): { kind: string | undefined; isInt: boolean } {
+/** Base kind of a schema after unwrapping optional/nullable/default/effects (used to pick fast printers too). */
+export function baseKind(schema: z.ZodTypeAny): { kind: string | undefined; isInt: boolean } {
   let s = schema;
   for (;;) {
     const def = s._def as { typeName?: string } & Record<string, unknown>;
