@@ -135,10 +135,19 @@ const BYTES_CLOSE = stringToU8a('</Bytes>');
  * Verify an sr25519 signature. Like btwallet, also accepts a signature over the message wrapped
  * in `<Bytes>…</Bytes>` (what polkadot.js extensions sign). Never throws on malformed input.
  */
+const utf8 = new TextEncoder();
+const HEX = /^(0x)?[0-9a-fA-F]*$/;
+
+/** Hex (optionally 0x-prefixed) to bytes via Buffer (the axon does this per request); invalid → empty. */
+function hexBytes(text: string): Uint8Array {
+  if (text.length % 2 !== 0 || !HEX.test(text)) return new Uint8Array(0);
+  return Buffer.from(text.startsWith('0x') ? text.slice(2) : text, 'hex');
+}
+
 export function verify(message: Uint8Array | string, signature: Uint8Array | string, signer: Uint8Array | string): boolean {
   try {
-    const msg = typeof message === 'string' ? stringToU8a(message) : message;
-    const sig = typeof signature === 'string' ? hexToU8a(signature) : signature;
+    const msg = typeof message === 'string' ? utf8.encode(message) : message;
+    const sig = typeof signature === 'string' ? hexBytes(signature) : signature;
     const pub = typeof signer === 'string' ? (signer.startsWith('0x') ? hexToU8a(signer) : decodeAddress(signer)) : signer;
     if (sig.length !== 64 || pub.length !== 32) return false;
     if (sr25519Verify(sig, msg, pub)) return true;
