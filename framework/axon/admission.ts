@@ -51,6 +51,14 @@ export class AdmissionQueue {
     return this.waiters.length;
   }
 
+  /** A slot right now if one is free and nobody waits (no promise: the common, unloaded case), else undefined. */
+  tryAcquire(): Release | undefined {
+    if (this.closed || this.active >= this.maxConcurrent || this.waiters.length > 0) return undefined;
+    this.active++;
+    this.onChange(this.active, this.waiters.length);
+    return this.releaser();
+  }
+
   /** Get a slot, waiting at most until `deadline` (Date.now() ms). Resolves to an idempotent release. */
   acquire(priority: number, deadline: number): Promise<Release> {
     if (this.closed) return Promise.reject(new AdmissionError('closed', 'axon is shutting down'));
@@ -84,13 +92,15 @@ export class AdmissionQueue {
   }
 
   private releaser(): Release {
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.active--;
-      this.pump();
-    };
+    // bind, not a closure: under tsx each closure made per request also pays a name-keeping call
+    return this.releaseSlot.bind(this, { done: false });
+  }
+
+  private releaseSlot(slot: { done: boolean }): void {
+    if (slot.done) return;
+    slot.done = true;
+    this.active--;
+    this.pump();
   }
 
   private pump(): void {

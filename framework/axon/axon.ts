@@ -1,68 +1,33 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { Readable } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import type { ServeAxonParams } from '../chain/types.ts';
 import { UserError } from '../errors.ts';
-import {
-  defineSynapse,
-  newUuid,
-  nowNanos,
-  parseHeaders,
-  parseSynapseBody,
-  ProtocolError,
-  PROTOCOL_VERSION,
-  serializeSynapseBody,
-  signAxonStamp,
-  STATUS,
-  STATUS_MESSAGE,
-  synapseBodyHash,
-  toHeaders,
-  type ParsedHeaders,
-  type ParsedSynapseBody,
-  type SynapseDef,
-  type TerminalInfo,
-} from '../protocol/index.ts';
-import { AdmissionError, AdmissionQueue, type Release } from './admission.ts';
-import { callerClass, makeBlacklist, type CallerClass } from './blacklist.ts';
+import { defineSynapse, newUuid, PROTOCOL_VERSION, STATUS, STATUS_MESSAGE, type SynapseDef } from '../protocol/index.ts';
+import { AdmissionQueue } from './admission.ts';
+import { makeBlacklist } from './blacklist.ts';
 import { createAxonMetrics } from './metrics.ts';
 import { NonceStore } from './nonce-store.ts';
 import { resolveAxonSettings } from './options.ts';
+import { createSynapsePipeline, type Exchange, type Route } from './pipeline.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { AxonReject, headerSafe, sendError, terminalHeaders } from './responses.ts';
-import type { AttachOptions, Axon, AxonOptions, CallerInfo, Handler, HandlerContext } from './types.ts';
-import { verifyRequestHeaders, type VerifiedCaller } from './verify.ts';
+import { headerSafe, JSON_TYPE, terminalHeaders } from './responses.ts';
+import type { AttachOptions, Axon, AxonOptions, Handler } from './types.ts';
 
 /** The SDK's built-in ping route (`/Synapse`): no fields, answers an empty synapse. */
 export const PingSynapse = defineSynapse({ name: 'Synapse', request: z.object({}), response: z.object({}) });
 
-const DEFAULT_TIMEOUT_S = 12;
-/** A handler that ignores its abort signal keeps its admission slot at most this long past the deadline. */
-const HUNG_HANDLER_GRACE_MS = 2_000;
+/** Past stopGraceMs, connections still open are closed this much later. */
+const HARD_CLOSE_AFTER_MS = 2_000;
 const RESERVED = new Set(['healthz', 'metrics']);
 
-type StatefulRequest = FastifyRequest & { axonState: RequestState | null };
-
-interface Route {
-  def: SynapseDef;
-  handler: Handler<SynapseDef>;
-  opts: AttachOptions;
-}
-
-/** Per-request pipeline state, filled in as the request passes each stage. */
-interface RequestState {
-  routeLabel: string;
-  arrival: number;
-  cls: CallerClass;
-  route?: Route;
-  headers?: ParsedHeaders;
-  caller?: VerifiedCaller;
-  ctx?: HandlerContext;
-  abort?: AbortController;
-  timeoutS: number;
+/** `/Name` or `/Name?query` → `Name`. */
+function synapseName(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url.slice(1) : url.slice(1, q);
 }
 
 export function createAxon(opts: AxonOptions): Axon {
@@ -70,289 +35,74 @@ export function createAxon(opts: AxonOptions): Axon {
   const log: Logger = opts.logger ?? pino({ name: 'axon' });
   const hotkey = opts.keypair.ss58Address;
   const axonUuid = newUuid();
-  const metrics = createAxonMetrics(opts.metricsRegistry);
-  const nonces = new NonceStore({ capacity: settings.nonce.capacity, maxTimeoutMs: settings.maxTimeoutMs, maxFutureMs: settings.nonce.maxFutureMs,
-    reorderWindowMs: settings.nonce.reorderWindowMs,
-  });
-  const limiter = settings.rateLimit === false ? null : new RateLimiter(settings.rateLimit);
   const admission = new AdmissionQueue(settings.admission);
-  admission.onChange = (running, waiting) => {
-    metrics.inflight.set(running);
-    metrics.queueDepth.set(waiting);
-  };
-  const defaultBlacklist = makeBlacklist(opts.blacklist);
+  const metrics = createAxonMetrics(opts.metricsRegistry, admission);
   const routes = new Map<string, Route>();
-  // Pipeline state rides on the request (a fastify decoration keeps the object's shape stable; a WeakMap
-  // entry per request costs GC work).
-  const states = {
-    get: (req: FastifyRequest): RequestState | undefined => (req as StatefulRequest).axonState ?? undefined,
-    set: (req: FastifyRequest, st: RequestState): void => {
-      (req as StatefulRequest).axonState = st;
-    },
-  };
-  const inflight = new Set<AbortController>();
+  const inflight = new Set<Exchange>();
+  const serveSynapse = createSynapsePipeline({
+    settings,
+    keypair: opts.keypair,
+    hotkey,
+    axonUuid,
+    nonces: new NonceStore({
+      capacity: settings.nonce.capacity,
+      maxTimeoutMs: settings.maxTimeoutMs,
+      maxFutureMs: settings.nonce.maxFutureMs,
+      reorderWindowMs: settings.nonce.reorderWindowMs,
+    }),
+    limiter: settings.rateLimit === false ? null : new RateLimiter(settings.rateLimit),
+    admission,
+    defaultBlacklist: makeBlacklist(opts.blacklist),
+    callers: opts.callers,
+    metrics,
+    log,
+    inflight,
+  });
   let boundPort = 0;
   let started = false;
 
+  // Fastify owns the server, its lifecycle and every other route (/healthz, /metrics, 404s, errors).
+  // GET|POST on an attached synapse goes straight to the signed pipeline: at thousands of signed
+  // requests per second per core, fastify's routing and reply path are a fifth of the non-crypto budget.
   // No fastify logger: it would build a pino child per request; the axon logs its own errors via `log`.
   const app = Fastify({
     bodyLimit: settings.bodyLimitBytes,
     return503OnClosing: true,
+    serverFactory: (fastifyHandler) =>
+      createServer((req: IncomingMessage, res: ServerResponse) => {
+        if (req.method === 'POST' || req.method === 'GET') {
+          const route = routes.get(synapseName(req.url ?? '/'));
+          if (route !== undefined) return serveSynapse(req, res, route);
+        }
+        fastifyHandler(req, res);
+      }),
   });
 
-  // Keep the body as text: the body hash must see ints and floats exactly as sent (parsePyJson is lossless).
-  app.decorateRequest('axonState', null);
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-
-  /** TerminalInfo the axon reports about itself for a given outcome. */
-  function axonTerminal(status: number, message: string, st: RequestState | undefined): Partial<TerminalInfo> {
-    const t: Partial<TerminalInfo> = {
-      status_code: status,
-      status_message: message,
-      process_time: st ? (performance.now() - st.arrival) / 1000 : 0,
-      hotkey,
-      uuid: axonUuid,
-      version: PROTOCOL_VERSION,
-    };
-    if (settings.signResponses && st?.caller) {
-      t.nonce = nowNanos();
-      t.signature = signAxonStamp(opts.keypair, { nonce: t.nonce, dendriteHotkey: st.caller.hotkey, axonHotkey: hotkey, axonUuid });
-    }
-    return t;
-  }
-
-  function dendriteTerminal(req: FastifyRequest, st: RequestState | undefined): Partial<TerminalInfo> {
-    return { ...(st?.headers?.dendrite ?? {}), ip: req.socket.remoteAddress ?? null, port: req.socket.remotePort ?? null };
-  }
-
-  function reject(req: FastifyRequest, reply: FastifyReply, status: number, message: string, extra: Record<string, string> = {}): FastifyReply {
-    const st = states.get(req);
-    const headers: Record<string, string> = { ...extra };
-    if (st?.route) headers.name = st.route.def.name;
-    terminalHeaders('axon', axonTerminal(status, message, st), headers);
-    terminalHeaders('dendrite', dendriteTerminal(req, st), headers);
-    return sendError(reply, status, message, headers);
-  }
-
-  function rejectWith(req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
-    if (e instanceof AxonReject) {
-      if (e.verifyReason) metrics.verifyFailures.inc({ reason: e.verifyReason });
-      return reject(req, reply, e.status, e.message, e.headers);
-    }
-    if (e instanceof ProtocolError) return reject(req, reply, e.status < 500 ? e.status : STATUS.BAD_REQUEST, e.message);
-    const id = randomUUID();
-    log.error({ err: e, errorId: id, route: states.get(req)?.routeLabel }, 'axon pipeline error');
-    return reject(req, reply, STATUS.INTERNAL_ERROR, STATUS_MESSAGE.internalError(id));
-  }
-
-  /** Stage 1 (headers only, before the body is read): parse → verify → blacklist → record nonce → rate limit. */
-  async function onRequest(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const name = (req.params as { synapse?: string }).synapse ?? '';
-    const route = routes.get(name);
-    const st: RequestState = { routeLabel: route ? name : 'other', arrival: performance.now(), cls: 'unknown', timeoutS: DEFAULT_TIMEOUT_S };
-    states.set(req, st);
-    if (!route) return reject(req, reply, STATUS.NOT_FOUND, STATUS_MESSAGE.notFound(name, [...routes.keys()]));
-    st.route = route;
-    try {
-      const headers = parseHeaders(req.headers);
-      st.headers = headers;
-      const t = headers.timeout;
-      st.timeoutS = t !== null && Number.isFinite(t) && t > 0 ? Math.min(t, settings.maxTimeoutMs / 1000) : DEFAULT_TIMEOUT_S;
-      const caller = verifyRequestHeaders(headers, hotkey, nonces, st.timeoutS * 1000);
-      st.caller = caller;
-      const info = lookupCaller(caller.hotkey);
-      st.cls = callerClass(info);
-      const abort = new AbortController();
-      st.abort = abort;
-      st.ctx = {
-        caller: { hotkey: caller.hotkey, uid: info?.uid ?? null, stake: info?.stake ?? 0n, validatorPermit: info?.validatorPermit ?? false },
-        synapse: route.def.name,
-        deadline: Date.now() + st.timeoutS * 1000,
-        signal: abort.signal,
-      };
-      const reason = route.opts.blacklist ? await route.opts.blacklist(st.ctx) : defaultBlacklist(caller.hotkey, info);
-      if (reason !== null) return reject(req, reply, STATUS.FORBIDDEN, STATUS_MESSAGE.blacklisted(reason));
-      // Re-check while recording: an await above may have let a concurrent request with this nonce through.
-      const verdict = nonces.checkAndCommit(caller.endpointKey, caller.nonce, st.timeoutS * 1000);
-      if (!verdict.ok) throw new AxonReject(STATUS.UNAUTHORIZED, STATUS_MESSAGE.notVerified(verdict.message), verdict.reason);
-      const waitMs = limiter ? limiter.take(caller.hotkey) : 0;
-      if (waitMs > 0) {
-        return reject(req, reply, 429, `Too Many Requests: rate limit exceeded for ${caller.hotkey}, retry in ${waitMs} ms`, {
-          'retry-after': String(Math.ceil(waitMs / 1000)),
-        });
-      }
-      return undefined;
-    } catch (e) {
-      return rejectWith(req, reply, e);
-    }
-  }
-
-  function lookupCaller(key: string): CallerInfo | undefined {
-    const info = opts.callers.lookup(key);
-    // The provider is injected: validate its answer rather than trust its types at runtime.
-    if (info === undefined) return undefined;
-    if (typeof info.uid !== 'number' || typeof info.stake !== 'bigint' || typeof info.validatorPermit !== 'boolean') {
-      throw new Error(`caller info provider returned an invalid record for ${key}`);
-    }
-    return info;
-  }
-
-  /** Stage 2 (body read, size-limited by fastify): body hash → parse → admission → handler → response. */
-  async function handle(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const st = states.get(req);
-    if (!st?.route || !st.ctx || !st.abort || !st.headers) return reject(req, reply, STATUS.INTERNAL_ERROR, 'pipeline state missing');
-    const { route, ctx, abort, headers } = st;
-    let release: Release | undefined;
-    try {
-      const text = typeof req.body === 'string' && req.body.length > 0 ? req.body : '{}';
-      const parsed = parseSynapseBody(route.def, text);
-      const hash = synapseBodyHash(route.def, parsed.raw);
-      if (hash !== headers.computed_body_hash) {
-        throw new AxonReject(STATUS.UNAUTHORIZED, STATUS_MESSAGE.notVerified(STATUS_MESSAGE.hashMismatch(headers.computed_body_hash ?? '', hash)), 'body_hash');
-      }
-      const priority = route.opts.priority ? route.opts.priority(ctx) : Number(ctx.caller.stake);
-      try {
-        release = await admission.acquire(priority, ctx.deadline);
-      } catch (e) {
-        if (e instanceof AdmissionError && e.kind === 'timeout') throw new AxonReject(STATUS.TIMEOUT, STATUS_MESSAGE.priorityTimeout(st.timeoutS));
-        if (e instanceof AdmissionError) throw new AxonReject(STATUS.UNAVAILABLE, e.message);
-        throw e;
-      }
-      return await runHandler(req, reply, st, route, ctx, abort, parsed, release);
-    } catch (e) {
-      release?.();
-      return rejectWith(req, reply, e);
-    }
-  }
-
-  async function runHandler(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    st: RequestState,
-    route: Route,
-    ctx: HandlerContext,
-    abort: AbortController,
-    parsed: ParsedSynapseBody<SynapseDef>,
-    release: Release,
-  ): Promise<FastifyReply> {
-    inflight.add(abort);
-    const timer = setTimeout(() => abort.abort(new AxonReject(STATUS.TIMEOUT, STATUS_MESSAGE.priorityTimeout(st.timeoutS))), Math.max(0, ctx.deadline - Date.now()));
-    // A caller that hangs up no longer needs the answer.
-    const onClose = () => {
-      if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected'));
-    };
-    reply.raw.once('close', onClose);
-    let streaming = false;
-    const work = Promise.resolve().then(() => route.handler(parsed.request, ctx));
-    const free = () => {
-      clearTimeout(timer);
-      inflight.delete(abort);
-      release();
-    };
-    try {
-      const result = await raceAbort(work, abort.signal);
-      if (isAsyncIterable(result)) {
-        if (!route.def.streaming) throw new Error(`handler for ${route.def.name} returned a stream but the synapse is not streaming`);
-        streaming = true;
-        return sendStream(req, reply, st, result, abort.signal, free);
-      }
-      const out = route.def.response.safeParse(result);
-      if (!out.success) {
-        const issue = out.error.issues[0];
-        throw new Error(`handler response fails the ${route.def.name} response schema: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
-      }
-      return sendSuccess(req, reply, st, route.def, parsed, out.data as Record<string, unknown>);
-    } catch (e) {
-      if (abort.signal.aborted && abort.signal.reason instanceof AxonReject) throw abort.signal.reason;
-      throw e;
-    } finally {
-      if (!streaming) {
-        reply.raw.off('close', onClose);
-        if (abort.signal.aborted) {
-          // The handler may still be running: keep its slot until it settles, but not forever.
-          const grace = setTimeout(free, HUNG_HANDLER_GRACE_MS);
-          grace.unref();
-          work.then(free, free).finally(() => clearTimeout(grace));
-        } else free();
-      }
-    }
-  }
-
-  function sendSuccess(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    st: RequestState,
-    def: SynapseDef,
-    parsed: ParsedSynapseBody<SynapseDef>,
-    response: Record<string, unknown>,
-  ): FastifyReply {
-    const headers = st.headers as ParsedHeaders;
-    const { meta, raw } = parsed;
-    const body: Record<string, unknown> = {
-      name: def.name,
-      timeout: meta.timeout,
-      total_size: meta.total_size,
-      header_size: meta.header_size,
-      dendrite: { ...meta.dendrite, ...dendriteTerminal(req, st) },
-      axon: { ...meta.axon, ...axonTerminal(STATUS.SUCCESS, STATUS_MESSAGE.success, st) },
-      computed_body_hash: headers.computed_body_hash ?? '',
-    };
-    for (const k of Object.keys(def.request.shape)) body[k] = Object.hasOwn(raw, k) ? raw[k] : null;
-    for (const k of Object.keys(def.response.shape)) body[k] = response[k] ?? null;
-    const outHeaders = toHeaders(def, body as never, { bodyHash: headers.computed_body_hash ?? '' });
-    for (const k of Object.keys(outHeaders)) outHeaders[k] = headerSafe(outHeaders[k] as string);
-    return reply
-      .code(STATUS.SUCCESS)
-      .headers(outHeaders)
-      .type('application/json')
-      .send(serializeSynapseBody(def, body, { compact: true, ensureAscii: false }));
-  }
-
-  function sendStream(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    st: RequestState,
-    source: AsyncIterable<string | Uint8Array>,
-    signal: AbortSignal,
-    free: () => void,
-  ): FastifyReply {
-    const headers: Record<string, string> = { name: (st.route as Route).def.name };
-    terminalHeaders('axon', axonTerminal(STATUS.SUCCESS, STATUS_MESSAGE.success, st), headers);
-    terminalHeaders('dendrite', dendriteTerminal(req, st), headers);
-    reply.raw.once('close', free);
-    const stream = Readable.from(guardStream(source, signal, log, st.routeLabel), { objectMode: false });
-    return reply
-      .code(STATUS.SUCCESS)
-      .headers({ ...headers, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' })
-      .type('text/event-stream')
-      .send(stream);
+  /** SDK-shaped error for requests fastify routed (unknown synapse, bad method, framework errors). */
+  function reject(req: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply {
+    const headers: Record<string, string> = {};
+    terminalHeaders('axon', { status_code: status, status_message: message, process_time: reply.elapsedTime / 1000, hotkey, uuid: axonUuid, version: PROTOCOL_VERSION }, headers);
+    terminalHeaders('dendrite', { ip: req.socket.remoteAddress ?? null, port: req.socket.remotePort ?? null }, headers);
+    return reply.code(status).headers(headers).type(JSON_TYPE).send(JSON.stringify({ message }));
   }
 
   app.addHook('onResponse', (req, reply, done) => {
-    const st = states.get(req);
     const url = req.routeOptions.url;
-    const label = st?.routeLabel ?? (url === '/healthz' ? 'healthz' : url === '/metrics' ? 'metrics' : 'other');
-    metrics.record(label, reply.statusCode, st?.cls ?? 'unknown', reply.elapsedTime / 1000);
+    metrics.record(url === '/healthz' ? 'healthz' : url === '/metrics' ? 'metrics' : 'other', reply.statusCode, 'unknown', reply.elapsedTime / 1000);
     done();
   });
 
   app.get('/healthz', async (_req, reply) => reply.send({ status: 'ok', hotkey, synapses: [...routes.keys()] }));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  app.route({ method: ['GET', 'POST'], url: '/:synapse', onRequest, handler: handle });
 
-  app.setNotFoundHandler((req, reply) => {
-    const name = (req.url.split('?')[0] ?? '').replace(/^\/+/, '').split('/')[0] ?? '';
-    return reject(req, reply, STATUS.NOT_FOUND, STATUS_MESSAGE.notFound(name, [...routes.keys()]));
-  });
+  app.setNotFoundHandler((req, reply) => reject(req, reply, STATUS.NOT_FOUND, STATUS_MESSAGE.notFound(synapseName(req.url).split('/')[0] ?? '', [...routes.keys()])));
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
-      return reject(req, reply, 413, `Payload Too Large: request body exceeds ${settings.bodyLimitBytes} bytes`);
-    }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) return reject(req, reply, status, headerSafe(err.message));
-    return rejectWith(req, reply, err);
+    const id = randomUUID();
+    log.error({ err, errorId: id }, 'axon error');
+    return reject(req, reply, STATUS.INTERNAL_ERROR, STATUS_MESSAGE.internalError(id));
   });
 
   const axon: Axon = {
@@ -391,9 +141,9 @@ export function createAxon(opts: AxonOptions): Axon {
       const closing = app.close();
       const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
       const grace = setTimeout(() => {
-        for (const a of inflight) a.abort(new Error('axon stopped'));
+        for (const ex of inflight) ex.abort(new Error('axon stopped'));
       }, settings.stopGraceMs);
-      const hard = setTimeout(() => app.server.closeAllConnections(), settings.stopGraceMs + HUNG_HANDLER_GRACE_MS);
+      const hard = setTimeout(() => app.server.closeAllConnections(), settings.stopGraceMs + HARD_CLOSE_AFTER_MS);
       try {
         await closing;
       } finally {
@@ -414,40 +164,4 @@ export function createAxon(opts: AxonOptions): Axon {
   };
   axon.attach(PingSynapse, () => ({}));
   return axon;
-}
-
-function isAsyncIterable(x: unknown): x is AsyncIterable<string | Uint8Array> {
-  return typeof x === 'object' && x !== null && typeof (x as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
-}
-
-/** Resolve with the work, or reject with the signal's reason once it aborts. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-/** Pass chunks through as bytes; stop at the deadline; a handler error ends the stream abruptly (logged). */
-async function* guardStream(source: AsyncIterable<string | Uint8Array>, signal: AbortSignal, log: Logger, route: string): AsyncGenerator<Buffer> {
-  try {
-    for await (const chunk of source) {
-      if (signal.aborted) return;
-      yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    }
-  } catch (e) {
-    log.error({ err: e, route }, 'streaming handler failed mid-stream');
-    throw e;
-  }
 }

@@ -12,7 +12,13 @@ export interface AxonMetrics {
   record(route: string, status: number, callerClass: string, seconds: number): void;
 }
 
-export function createAxonMetrics(registry: Registry = new Registry()): AxonMetrics {
+/** Read at scrape time (not set per request): the admission queue's running and waiting counts. */
+export interface AdmissionGauges {
+  running: number;
+  waiting: number;
+}
+
+export function createAxonMetrics(registry: Registry = new Registry(), admission?: AdmissionGauges): AxonMetrics {
   const requests = new Counter({
     name: 'axon_requests_total',
     help: 'Requests answered, by route, HTTP status and caller class (validator/registered/unknown)',
@@ -50,7 +56,21 @@ export function createAxonMetrics(registry: Registry = new Registry()): AxonMetr
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
-    queueDepth: new Gauge({ name: 'axon_queue_depth', help: 'Requests waiting for an admission slot', registers: [registry] }),
-    inflight: new Gauge({ name: 'axon_handlers_running', help: 'Handlers currently running', registers: [registry] }),
+    queueDepth: new Gauge({
+      name: 'axon_queue_depth',
+      help: 'Requests waiting for an admission slot',
+      registers: [registry],
+      collect() {
+        if (admission) this.set(admission.waiting);
+      },
+    }),
+    inflight: new Gauge({
+      name: 'axon_handlers_running',
+      help: 'Handlers currently running',
+      registers: [registry],
+      collect() {
+        if (admission) this.set(admission.running);
+      },
+    }),
   };
 }

@@ -1,4 +1,5 @@
-import type { FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { writeResponse } from './http.ts';
 import { pyFloatRepr, TERMINAL_FIELDS, type TerminalInfo } from '../protocol/index.ts';
 
 /** An answer the pipeline decided on before (or instead of) running the handler. */
@@ -30,7 +31,9 @@ export function terminalHeaders(side: 'axon' | 'dendrite', t: Partial<TerminalIn
   }
 }
 
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** Error answer: SDK body `{"message": …}` plus the TerminalInfo headers. */
-export function sendError(reply: FastifyReply, status: number, message: string, headers: Record<string, string>): FastifyReply {
-  return reply.code(status).headers(headers).type('application/json').send(JSON.stringify({ message }));
+export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string>, close = false): void {
+  writeResponse(res, status, headers, JSON.stringify({ message }), JSON_TYPE, close);
 }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +104,31 @@ describe('other rejections', () => {
     const r = await echo(bob, {}, 'x'.repeat(8000));
     expect(r.status).toBe(413);
     expect(message(r)).toMatch(/exceeds 4096 bytes/);
+  });
+
+  it('oversize body sent chunked (no content-length): 413 once the limit is passed, connection closed', async () => {
+    const r = signedRequest(Echo, { text: 'x'.repeat(8000), n: 1 }, bob, alice.ss58Address);
+    const res = await request(`http://127.0.0.1:${axon.port}/Echo`, {
+      method: 'POST',
+      headers: r.headers,
+      body: Readable.from([r.body.slice(0, 3000), r.body.slice(3000)]),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.headers.connection).toBe('close');
+    expect(((await res.body.json()) as { message: string }).message).toMatch(/exceeds 4096 bytes/);
+  });
+
+  it('a body that arrives in pieces, after the headers, is read whole', async () => {
+    const r = signedRequest(Echo, { text: 'slow body', n: 4 }, bob, alice.ss58Address);
+    async function* pieces() {
+      for (let i = 0; i < r.body.length; i += 40) {
+        await new Promise((ok) => setTimeout(ok, 5));
+        yield r.body.slice(i, i + 40);
+      }
+    }
+    const res = await request(`http://127.0.0.1:${axon.port}/Echo`, { method: 'POST', headers: r.headers, body: Readable.from(pieces()) });
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.json()).toMatchObject({ reply: 'slow body', doubled: 8 });
   });
 
   it('unknown route: 404 with the available synapses', async () => {
