@@ -29,8 +29,9 @@ export const BenchEcho = defineSynapse({
 });
 
 const LOAD = fileURLToPath(new URL('./wire-load.ts', import.meta.url));
-const COUNT = Number(process.env.WIRE_BENCH_REQUESTS ?? 4000);
-const WARMUP = 500;
+const COUNT = Number(process.env.WIRE_BENCH_REQUESTS ?? 8000);
+// Long enough for every server's hot path to reach optimised code (500 left bare fastify at 2x its settled cost).
+const WARMUP = Number(process.env.WIRE_BENCH_WARMUP ?? 3000);
 
 interface Rate {
   wall: number;
