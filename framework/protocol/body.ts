@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { RequestOf, ResponseOf, SynapseDef } from './synapse.ts';
-import { PyFloat, parsePyJson, pyJsonDumps, stripPyFloats, type PyJsonOptions } from './python.ts';
+import { PyFloat, parsePyJson, pyJsonDumps, pythonStr, stripPyFloats, type PyJsonOptions } from './python.ts';
 import { pyTyped } from './typed.ts';
 import { TERMINAL_FIELDS, castTerminalInfo, terminalInfo, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
 import { ProtocolError, STATUS } from './status.ts';
-import { bodyHash } from './hash.ts';
+import { EMPTY_BODY_HASH, sha3Hex } from './hash.ts';
 
 /** The SDK's bookkeeping fields, in `model_dump()` order (they precede the subclass's fields). */
 export type SynapseMeta = {
@@ -133,15 +133,21 @@ export function serializeSynapseBody(def: SynapseDef, body: Record<string, unkno
 
 /** `Synapse.body_hash` of a body for this synapse (missing fields take their zod default, else None). */
 export function synapseBodyHash(def: SynapseDef, body: Record<string, unknown>): string {
-  const withDefaults: Record<string, unknown> = {};
-  for (const f of def.requiredHashFields) {
-    if (Object.hasOwn(body, f) && body[f] !== undefined) withDefaults[f] = body[f];
+  const fields = def.requiredHashFields;
+  if (fields.length === 0) return EMPTY_BODY_HASH;
+  // bodyHash(withDefaults, fields, def.request), without the intermediate object (runs per request)
+  let joined = '';
+  for (const f of fields) {
+    const schema = def.request.shape[f];
+    let value: unknown;
+    if (Object.hasOwn(body, f) && body[f] !== undefined) value = body[f];
     else {
-      const d = def.request.shape[f]?.safeParse(undefined);
-      withDefaults[f] = d?.success ? (d.data ?? null) : null;
+      const d = schema?.safeParse(undefined);
+      value = d?.success ? (d.data ?? null) : null;
     }
+    joined += sha3Hex(pythonStr(schema ? pyTyped(schema, value) : value));
   }
-  return bodyHash(withDefaults, def.requiredHashFields, def.request);
+  return sha3Hex(joined);
 }
 
 const TIMEOUT_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;

@@ -179,8 +179,16 @@ export function pyJsonDumps(value: unknown, opts: PyJsonOptions = {}): string {
   return dump(value);
 }
 
+function isFloatLiteral(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e || c === 0x65 || c === 0x45) return true; // . e E
+  }
+  return false;
+}
+
 function parseNumberLiteral(text: string): number | bigint | PyFloat {
-  if (/[.eE]/.test(text)) {
+  if (isFloatLiteral(text)) {
     const x = Number(text);
     return Number.isInteger(x) ? new PyFloat(x) : x;
   }
