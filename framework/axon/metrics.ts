@@ -18,12 +18,15 @@ export interface AdmissionGauges {
   waiting: number;
 }
 
+const FLUSH_EVERY = 256;
+
 export function createAxonMetrics(registry: Registry = new Registry(), admission?: AdmissionGauges): AxonMetrics {
   const requests = new Counter({
     name: 'axon_requests_total',
     help: 'Requests answered, by route, HTTP status and caller class (validator/registered/unknown)',
     labelNames: ['route', 'status', 'caller_class'] as const,
     registers: [registry],
+    collect: () => flush(),
   });
   const latency = new Histogram({
     name: 'axon_request_duration_seconds',
@@ -31,19 +34,33 @@ export function createAxonMetrics(registry: Registry = new Registry(), admission
     labelNames: ['route', 'status'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 12, 30],
     registers: [registry],
+    collect: () => flush(),
   });
-  // Label sets are bounded (attached routes + 'other', HTTP statuses, 3 caller classes).
-  const children = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+  // Label sets are bounded (attached routes + 'other', HTTP statuses, 3 caller classes). prom-client hashes the
+  // labels on every call, so answers are queued per label set and handed over in batches: at every scrape (the
+  // metrics' collect) and every FLUSH_EVERY answers, which also bounds the queue.
+  const children = new Map<string, { count: { inc(n?: number): void }; time: { observe(v: number): void }; seconds: number[] }>();
+  let queued = 0;
+  function flush(): void {
+    if (queued === 0) return;
+    queued = 0;
+    for (const c of children.values()) {
+      if (c.seconds.length === 0) continue;
+      c.count.inc(c.seconds.length);
+      for (const v of c.seconds) c.time.observe(v);
+      c.seconds.length = 0;
+    }
+  }
   const record = (route: string, status: number, callerClass: string, seconds: number): void => {
     const key = `${route}\0${status}\0${callerClass}`;
     let c = children.get(key);
     if (c === undefined) {
       const st = String(status);
-      c = { count: requests.labels({ route, status: st, caller_class: callerClass }), time: latency.labels({ route, status: st }) };
+      c = { count: requests.labels({ route, status: st, caller_class: callerClass }), time: latency.labels({ route, status: st }), seconds: [] };
       children.set(key, c);
     }
-    c.count.inc();
-    c.time.observe(seconds);
+    c.seconds.push(seconds);
+    if (++queued >= FLUSH_EVERY) flush();
   };
   return {
     registry,

@@ -200,7 +200,7 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
   }
 
   /** Headers only (the body is still unread): parse → verify → blacklist → record nonce → rate limit. */
-  function admitHeaders(ex: Exchange): string | null | Promise<string | null> {
+  function admitHeaders(ex: Exchange): string | null | PromiseLike<string | null> {
     const headers = parseHeaders(ex.req.headers);
     ex.headers = headers;
     const t = headers.timeout;
@@ -248,25 +248,35 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
     });
   }
 
-  async function serveAsync(ex: Exchange, blacklisted: string | null | Promise<string | null>): Promise<void> {
-    let release: Release | undefined;
+  /** Run one stage; whatever it throws becomes the answer. */
+  function step<A>(ex: Exchange, stage: (ex: Exchange, arg: A) => void, arg: A): void {
     try {
-      // This await also lets node finish parsing a small body, so readBody usually returns it at once.
-      const reason = await blacklisted;
-      if (reason !== null) return reject(ex, STATUS.FORBIDDEN, STATUS_MESSAGE.blacklisted(reason));
-      if (!commit(ex)) return;
-      const body = readBody(ex.req, settings.bodyLimitBytes);
-      const parsed = parseBody(ex, typeof body === 'string' ? body : await body);
-      const slot = admit(ex);
-      release = slot instanceof Promise ? await slot : slot;
-      const owned = release;
-      release = undefined; // from here runHandler frees the slot (a hung handler keeps it a while)
-      const done = runHandler(ex, parsed, owned);
-      if (done !== undefined) await done;
+      stage(ex, arg);
     } catch (e) {
-      release?.();
       rejectWith(ex, e);
     }
+  }
+
+  // The stages after the headers. Each goes on synchronously unless something must be waited for (an async
+  // blacklist, a body still arriving, a full admission queue, an async handler): no promise per request.
+  function afterBlacklist(ex: Exchange, reason: string | null): void {
+    if (reason !== null) return reject(ex, STATUS.FORBIDDEN, STATUS_MESSAGE.blacklisted(reason));
+    if (!commit(ex)) return;
+    const body = readBody(ex.req, settings.bodyLimitBytes);
+    if (typeof body === 'string') return afterBody(ex, body);
+    body.then((text) => step(ex, afterBody, text), (e: unknown) => rejectWith(ex, e));
+  }
+
+  function afterBody(ex: Exchange, text: string): void {
+    const parsed = parseBody(ex, text);
+    const slot = admit(ex);
+    if (!(slot instanceof Promise)) return run(ex, { parsed, release: slot });
+    slot.then((release) => step(ex, run, { parsed, release }), (e: unknown) => rejectWith(ex, e));
+  }
+
+  function run(ex: Exchange, a: { parsed: ParsedSynapseBody<SynapseDef>; release: Release }): void {
+    // runHandler owns the slot from here (a hung handler keeps it a while)
+    runHandler(ex, a.parsed, a.release)?.then(undefined, (e: unknown) => rejectWith(ex, e));
   }
 
   /** Runs the handler; returns a promise only when the handler is async (a sync one answers without a tick). */
@@ -350,12 +360,23 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
   function sendSuccess(ex: Exchange, parsed: ParsedSynapseBody<SynapseDef>, response: Record<string, unknown>): void {
     const def = ex.route.def;
     const { meta, raw } = parsed;
+    const hd = (ex.headers as ParsedHeaders).dendrite;
+    const sock = ex.req.socket;
+    const ma = meta.axon;
+    const stamp = axonTerminal(STATUS.SUCCESS, STATUS_MESSAGE.success, ex);
     const answer: SynapseAnswer = {
       timeout: meta.timeout,
       total_size: meta.total_size,
       header_size: meta.header_size,
-      dendrite: { ...meta.dendrite, ...dendriteTerminal(ex) },
-      axon: { ...meta.axon, ...axonTerminal(STATUS.SUCCESS, STATUS_MESSAGE.success, ex) },
+      // What the SDK echoes: the dendrite as its headers said plus the peer address; the axon as we stamp it.
+      dendrite: {
+        status_code: hd.status_code, status_message: hd.status_message, process_time: hd.process_time, ip: sock.remoteAddress ?? null,
+        port: sock.remotePort ?? null, version: hd.version, nonce: hd.nonce, uuid: hd.uuid, hotkey: hd.hotkey, signature: hd.signature,
+      },
+      axon: {
+        status_code: STATUS.SUCCESS, status_message: STATUS_MESSAGE.success, process_time: stamp.process_time ?? null, ip: ma.ip, port: ma.port,
+        version: PROTOCOL_VERSION, nonce: stamp.nonce ?? ma.nonce, uuid: axonUuid, hotkey, signature: stamp.signature ?? ma.signature,
+      },
       computed_body_hash: (ex.headers as ParsedHeaders).computed_body_hash ?? '',
       request: raw,
       response,
@@ -381,13 +402,15 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
 
   return (req, res, route) => {
     const ex = new Exchange(req, res, route);
+    let blacklisted: string | null | PromiseLike<string | null>;
     try {
-      const blacklisted = admitHeaders(ex);
-      void serveAsync(ex, blacklisted);
+      blacklisted = admitHeaders(ex);
     } catch (e) {
-      rejectWith(ex, e);
-      // The body was not read: let node drain or drop it.
+      return rejectWith(ex, e); // the body was not read: node drains or drops it
     }
+    // Go on in a tick either way: node then has parsed a small body that came with the headers.
+    if (isPromiseLike(blacklisted)) blacklisted.then((r) => step(ex, afterBlacklist, r), (e: unknown) => rejectWith(ex, e));
+    else process.nextTick(step, ex, afterBlacklist, blacklisted);
   };
 }
 
