@@ -39,10 +39,33 @@ function liveVectors(): Vectors {
 }
 const vectors = liveVectors();
 
+/** Deep equality where numbers may differ by a relative 1e-15 (a few ulp); reports the first difference. */
+function sameWithin(a: unknown, b: unknown, path: string): boolean {
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (a === b || Math.abs(a - b) <= 1e-15 * Math.max(Math.abs(a), Math.abs(b))) return true;
+    throw new Error(`${path}: ${a} vs ${b}`);
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) throw new Error(`${path}: length ${a.length} vs ${b.length}`);
+    return a.every((x, i) => sameWithin(x, b[i], `${path}[${i}]`));
+  }
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+    const ka = Object.keys(a).sort();
+    const kb = Object.keys(b).sort();
+    if (ka.join() !== kb.join()) throw new Error(`${path}: keys ${ka.join()} vs ${kb.join()}`);
+    return ka.every((k) => sameWithin((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`));
+  }
+  if (a !== b) throw new Error(`${path}: ${String(a)} vs ${String(b)}`);
+  return true;
+}
+
 describe('vectors', () => {
-  it.runIf(hasNumpy)('committed vectors equal a fresh numpy run', () => {
-    expect(vectors.normalize).toEqual(committed.normalize);
-    expect(vectors.process).toEqual(committed.process);
+  // numpy picks its SIMD kernels by CPU, so a fresh run on another machine may differ in the last bits of a
+  // sum (seen: 1-2 ulp). The bit-for-bit checks below run against the fresh vectors; this one only guards the
+  // committed file (used where numpy is missing) against real drift.
+  it.runIf(hasNumpy)('committed vectors equal a fresh numpy run (to a few ulp)', () => {
+    expect(sameWithin(vectors.normalize, committed.normalize, 'normalize')).toBe(true);
+    expect(sameWithin(vectors.process, committed.process, 'process')).toBe(true);
     expect(vectors.emit).toEqual(committed.emit);
   });
 
