@@ -248,12 +248,22 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
     });
   }
 
+  /** Answer with the error; never throws (it runs in ticks and promise handlers, where a throw would crash the process). */
+  function fail(ex: Exchange, e: unknown): void {
+    try {
+      rejectWith(ex, e);
+    } catch (err) {
+      d.log.error({ err, cause: e, route: ex.route.def.name }, 'axon could not answer a failed request');
+      ex.res.destroy();
+    }
+  }
+
   /** Run one stage; whatever it throws becomes the answer. */
   function step<A>(ex: Exchange, stage: (ex: Exchange, arg: A) => void, arg: A): void {
     try {
       stage(ex, arg);
     } catch (e) {
-      rejectWith(ex, e);
+      fail(ex, e);
     }
   }
 
@@ -264,19 +274,19 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
     if (!commit(ex)) return;
     const body = readBody(ex.req, settings.bodyLimitBytes);
     if (typeof body === 'string') return afterBody(ex, body);
-    body.then((text) => step(ex, afterBody, text), (e: unknown) => rejectWith(ex, e));
+    body.then((text) => step(ex, afterBody, text), (e: unknown) => fail(ex, e));
   }
 
   function afterBody(ex: Exchange, text: string): void {
     const parsed = parseBody(ex, text);
     const slot = admit(ex);
     if (!(slot instanceof Promise)) return run(ex, { parsed, release: slot });
-    slot.then((release) => step(ex, run, { parsed, release }), (e: unknown) => rejectWith(ex, e));
+    slot.then((release) => step(ex, run, { parsed, release }), (e: unknown) => fail(ex, e));
   }
 
   function run(ex: Exchange, a: { parsed: ParsedSynapseBody<SynapseDef>; release: Release }): void {
     // runHandler owns the slot from here (a hung handler keeps it a while)
-    runHandler(ex, a.parsed, a.release)?.then(undefined, (e: unknown) => rejectWith(ex, e));
+    runHandler(ex, a.parsed, a.release)?.then(undefined, (e: unknown) => fail(ex, e));
   }
 
   /** Runs the handler; returns a promise only when the handler is async (a sync one answers without a tick). */
@@ -406,10 +416,10 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
     try {
       blacklisted = admitHeaders(ex);
     } catch (e) {
-      return rejectWith(ex, e); // the body was not read: node drains or drops it
+      return fail(ex, e); // the body was not read: node drains or drops it
     }
     // Go on in a tick either way: node then has parsed a small body that came with the headers.
-    if (isPromiseLike(blacklisted)) blacklisted.then((r) => step(ex, afterBlacklist, r), (e: unknown) => rejectWith(ex, e));
+    if (isPromiseLike(blacklisted)) blacklisted.then((r) => step(ex, afterBlacklist, r), (e: unknown) => fail(ex, e));
     else process.nextTick(step, ex, afterBlacklist, blacklisted);
   };
 }

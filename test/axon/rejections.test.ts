@@ -215,6 +215,40 @@ describe('blacklist policy', () => {
     );
   });
 
+  it('a blacklist or handler that throws, rejects or hangs gets an answer; the axon keeps serving', async () => {
+    await withAxon(
+      { maxTimeoutMs: 60_000 },
+      async (port) => {
+        const ask = (text: string) => post(port, 'Echo', signedRequest(Echo, { text, n: 1 }, bob, alice.ss58Address, { timeout: 1 }));
+        const rejected = await call(port, dave);
+        expect(rejected.status).toBe(500);
+        expect(message(rejected)).toMatch(/^Internal Server Error #[0-9a-f-]{36}$/);
+        expect((await call(port, charlie)).status).toBe(500);
+        expect((await ask('async-throw')).status).toBe(500);
+        const hung = await ask('hang');
+        expect(hung.status).toBe(408);
+        expect(message(hung)).toBe('Response timeout after: 1.0s');
+        expect((await ask('fine')).status).toBe(200);
+      },
+      (a) =>
+        a.attach(
+          Echo,
+          async (req, ctx) => {
+            if (req.text === 'async-throw') throw new Error('handler bug');
+            if (req.text === 'hang') await new Promise((ok) => ctx.signal.addEventListener('abort', ok));
+            return { reply: req.text, doubled: 0 };
+          },
+          {
+            blacklist: (ctx) => {
+              if (ctx.caller.hotkey === dave.ss58Address) return Promise.reject(new Error('blacklist service down'));
+              if (ctx.caller.hotkey === charlie.ss58Address) throw new Error('blacklist bug');
+              return null;
+            },
+          },
+        ),
+    );
+  });
+
   it('rate limit per hotkey: 429 with retry-after, other hotkeys unaffected', async () => {
     await withAxon({ rateLimit: { perSecond: 1, burst: 2 }, blacklist: { allowUnregistered: true } }, async (port) => {
       expect((await call(port, bob)).status).toBe(200);
