@@ -1,8 +1,11 @@
 /**
- * `npm run bench [-- suite …]`: runs the benchmark suites in one process, one after another, and
+ * `npm run bench [-- suite …]`: runs the benchmark suites one after another, each in its own process, and
  * prints each suite's table. Ratios are computed within a run (ours vs a baseline on this machine),
  * because absolute timings on shared hardware are noisy.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
 interface Suite {
   name: string;
   description: string;
@@ -27,9 +30,24 @@ if (unknown.length > 0) {
   process.stderr.write(`error: unknown bench suite(s): ${unknown.join(', ')}\nhint: available: ${suites.map((s) => s.name).join(', ')}\n`);
   process.exit(2);
 }
-for (const suite of suites) {
-  if (wanted.length > 0 && !wanted.includes(suite.name)) continue;
+const selected = suites.filter((s) => wanted.length === 0 || wanted.includes(s.name));
+if (selected.length === 1) {
+  const suite = selected[0] as Suite;
   process.stdout.write(`\n=== ${suite.name}: ${suite.description} ===\n`);
   const mod = await suite.load();
   await mod.run();
+} else {
+  // One process per suite: a suite's numbers must not depend on what ran before it (measured: the wire suite
+  // after six others in one process lost ~7 points, its hot paths polymorphic from other suites' shapes and
+  // its heap larger).
+  for (const suite of selected) {
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), suite.name], { stdio: 'inherit' });
+      child.on('close', resolve);
+    });
+    if (code !== 0) {
+      process.stderr.write(`error: bench suite '${suite.name}' failed (exit ${code})\n`);
+      process.exit(1);
+    }
+  }
 }
