@@ -165,7 +165,10 @@ describe('properties', () => {
       fc.property(fc.array(fc.float({ min: 0, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 50 }), (w) => {
         const uids = w.map((_, i) => i);
         const { uids: u, values } = convertWeightsAndUidsForEmit(uids, w);
-        if (w.every((x) => x === 0)) return expect(values).toEqual([]);
+        if (w.every((x) => x === 0)) {
+          expect(values).toEqual([]); // not returned: fast-check fails a property that returns vitest's Assertion
+          return;
+        }
         expect(Math.max(...values)).toBe(65535);
         for (const v of values) expect(Number.isInteger(v) && v > 0 && v <= 65535).toBe(true);
         expect([...u].sort((a, b) => a - b)).toEqual(u);
