@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { writeResponse } from './http.ts';
-import { pyFloatRepr, TERMINAL_FIELDS, type TerminalInfo } from '../protocol/index.ts';
+import { terminalInfoHeaders, type TerminalInfo } from '../protocol/index.ts';
 
 /** An answer the pipeline decided on before (or instead of) running the handler. */
 export class AxonReject extends Error {
@@ -22,13 +22,9 @@ export function headerSafe(value: string): string {
   return /^[\x20-\x7e]*$/.test(v) ? v : v.replace(/[^\x20-\x7e]/g, '?');
 }
 
-/** `bt_header_{side}_{field}` for every non-null TerminalInfo field (the SDK's `to_headers` shape). */
+/** `bt_header_{side}_{field}` for every non-null TerminalInfo field, made header-safe. */
 export function terminalHeaders(side: 'axon' | 'dendrite', t: Partial<TerminalInfo>, out: Record<string, string>): void {
-  for (const k of TERMINAL_FIELDS) {
-    const v = t[k];
-    if (v === null || v === undefined) continue;
-    out[`bt_header_${side}_${k}`] = headerSafe(k === 'process_time' ? pyFloatRepr(Number(v)) : String(v));
-  }
+  terminalInfoHeaders(side, t, out, headerSafe);
 }
 
 export const JSON_TYPE = 'application/json; charset=utf-8';

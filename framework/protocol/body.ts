@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { RequestOf, ResponseOf, SynapseDef } from './synapse.ts';
-import { PyFloat, parsePyJson, pyJsonDumps, pythonStr, stripPyFloats, type PyJsonOptions } from './python.ts';
+import { PyFloat, parsePyJson, pyJsonDumps, stripPyFloats, type PyJsonOptions } from './python.ts';
 import { pyTyped } from './typed.ts';
-import { TERMINAL_FIELDS, castTerminalInfo, terminalInfo, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
+import { castTerminalInfo, terminalInfo, terminalInfoJson, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
 import { ProtocolError, STATUS } from './status.ts';
-import { EMPTY_BODY_HASH, sha3Hex } from './hash.ts';
+import { bodyHash } from './hash.ts';
 
 /** The SDK's bookkeeping fields, in `model_dump()` order (they precede the subclass's fields). */
 export type SynapseMeta = {
@@ -97,29 +97,13 @@ export function typedSynapseBody(def: SynapseDef, body: Record<string, unknown>)
   return out;
 }
 
-const FLOAT_TERMINAL_FIELDS = new Set(['process_time']);
-
-function terminalJson(t: TerminalInfo): string {
-  const parts: string[] = [];
-  for (const k of TERMINAL_FIELDS) {
-    const v = t[k];
-    let text: string;
-    if (v === null || v === undefined) text = 'null';
-    else if (typeof v === 'string') text = pyJsonDumps(v);
-    else if (FLOAT_TERMINAL_FIELDS.has(k)) text = pyJsonDumps(new PyFloat(Number(v)));
-    else text = pyJsonDumps(v);
-    parts.push(`"${k}": ${text}`);
-  }
-  return `{${parts.join(', ')}}`;
-}
-
 /**
  * `json.dumps` of the meta fields alone — byte-identical to the start of `serializeSynapseBody` — for callers
  * that prepend per-target meta to a synapse body serialized once (the dendrite's fan-out).
  */
 export function serializeSynapseMeta(meta: SynapseMeta): string {
   return `{"name": ${pyJsonDumps(meta.name)}, "timeout": ${pyJsonDumps(new PyFloat(meta.timeout))}, "total_size": ${meta.total_size}, ` +
-    `"header_size": ${meta.header_size}, "dendrite": ${terminalJson(meta.dendrite)}, "axon": ${terminalJson(meta.axon)}, ` +
+    `"header_size": ${meta.header_size}, "dendrite": ${terminalInfoJson(meta.dendrite)}, "axon": ${terminalInfoJson(meta.axon)}, ` +
     `"computed_body_hash": ${pyJsonDumps(meta.computed_body_hash)}}`;
 }
 
@@ -133,21 +117,15 @@ export function serializeSynapseBody(def: SynapseDef, body: Record<string, unkno
 
 /** `Synapse.body_hash` of a body for this synapse (missing fields take their zod default, else None). */
 export function synapseBodyHash(def: SynapseDef, body: Record<string, unknown>): string {
-  const fields = def.requiredHashFields;
-  if (fields.length === 0) return EMPTY_BODY_HASH;
-  // bodyHash(withDefaults, fields, def.request), without the intermediate object (runs per request)
-  let joined = '';
-  for (const f of fields) {
-    const schema = def.request.shape[f];
-    let value: unknown;
-    if (Object.hasOwn(body, f) && body[f] !== undefined) value = body[f];
+  const withDefaults: Record<string, unknown> = {};
+  for (const f of def.requiredHashFields) {
+    if (Object.hasOwn(body, f) && body[f] !== undefined) withDefaults[f] = body[f];
     else {
-      const d = schema?.safeParse(undefined);
-      value = d?.success ? (d.data ?? null) : null;
+      const d = def.request.shape[f]?.safeParse(undefined);
+      withDefaults[f] = d?.success ? (d.data ?? null) : null;
     }
-    joined += sha3Hex(pythonStr(schema ? pyTyped(schema, value) : value));
   }
-  return sha3Hex(joined);
+  return bodyHash(withDefaults, def.requiredHashFields, def.request);
 }
 
 const TIMEOUT_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
@@ -177,8 +155,8 @@ function fastMeta(def: SynapseDef, obj: Record<string, unknown>): SynapseMeta | 
   if (totalSize === undefined || headerSize === undefined) return undefined;
   const d = obj.dendrite;
   const a = obj.axon;
-  const dendrite = d === null || d === undefined ? terminalInfo() : d instanceof PyFloat ? undefined : castTerminalInfo(d);
-  const axon = a === null || a === undefined ? terminalInfo() : a instanceof PyFloat ? undefined : castTerminalInfo(a);
+  const dendrite = d === null || d === undefined ? terminalInfo() : castTerminalInfo(d);
+  const axon = a === null || a === undefined ? terminalInfo() : castTerminalInfo(a);
   if (dendrite === undefined || axon === undefined) return undefined;
   const h = obj.computed_body_hash;
   let hash: string;

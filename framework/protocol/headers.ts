@@ -14,13 +14,34 @@ export type HeaderSource = {
   total_size?: number;
 };
 
-function terminalHeaders(prefix: string, t: Partial<TerminalInfo> | null, out: Record<string, string>): void {
-  if (!t) return;
-  for (const k of TERMINAL_FIELDS) {
-    const v = t[k];
+const HEADER_KEYS = {
+  axon: TERMINAL_FIELDS.map((k) => `bt_header_axon_${k}`),
+  dendrite: TERMINAL_FIELDS.map((k) => `bt_header_dendrite_${k}`),
+};
+
+/**
+ * `bt_header_{side}_{field}` for every non-null TerminalInfo field (the SDK's `to_headers` shape), string
+ * values passed through `clean` (numbers print header-safe). Returns their byte size (keys and values before
+ * cleaning), the part `header_size` counts.
+ */
+export function terminalInfoHeaders(side: 'axon' | 'dendrite', t: Partial<TerminalInfo> | null, out: Record<string, string>, clean: (v: string) => string = (v) => v): number {
+  if (!t) return 0;
+  const keys = HEADER_KEYS[side];
+  let size = 0;
+  for (let i = 0; i < TERMINAL_FIELDS.length; i++) {
+    const v = t[TERMINAL_FIELDS[i] as keyof TerminalInfo];
     if (v === null || v === undefined) continue;
-    out[`${prefix}${k}`] = k === 'process_time' ? pyFloatRepr(Number(v)) : String(v);
+    const key = keys[i] as string;
+    if (typeof v === 'string') {
+      size += key.length + Buffer.byteLength(v);
+      out[key] = clean(v);
+    } else {
+      const text = TERMINAL_FIELDS[i] === 'process_time' ? pyFloatRepr(Number(v)) : String(v); // ASCII
+      size += key.length + text.length;
+      out[key] = text;
+    }
   }
+  return size;
 }
 
 /** JSON of an empty instance of the value's Python type (`json.dumps(value.__class__())`). */
@@ -78,8 +99,8 @@ export function toHeaders(
   opts: { bodyHash?: string; inputObj?: Record<string, string> } = {},
 ): Record<string, string> {
   const h: Record<string, string> = { name: def.name, timeout: pyFloatRepr(body.timeout) };
-  terminalHeaders('bt_header_axon_', body.axon, h);
-  terminalHeaders('bt_header_dendrite_', body.dendrite, h);
+  terminalInfoHeaders('axon', body.axon, h);
+  terminalInfoHeaders('dendrite', body.dendrite, h);
   Object.assign(h, opts.inputObj ?? inputObjHeaders(def, body));
   let size = 0;
   for (const [k, v] of Object.entries(h)) size += Buffer.byteLength(k) + Buffer.byteLength(v);

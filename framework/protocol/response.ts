@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { SynapseDef } from './synapse.ts';
+import type { SynapseMeta } from './body.ts';
 import { pyFloatRepr, pyIntStr, pyJsonDumps, pyJsonFloat, pyJsonString } from './python.ts';
 import { baseKind, pyTyped } from './typed.ts';
-import { TERMINAL_FIELDS, type TerminalInfo } from './terminal.ts';
-import { emptyInputObj } from './headers.ts';
+import { terminalInfoJson } from './terminal.ts';
+import { emptyInputObj, terminalInfoHeaders } from './headers.ts';
 
 /**
  * The axon's answer, printed straight from its parts: byte-identical to
@@ -11,13 +12,7 @@ import { emptyInputObj } from './headers.ts';
  * `toHeaders(def, body, { bodyHash })`, without building the typed copy of the body first. It runs once per
  * answered request, where the generic walkers cost several times a signature check's share.
  */
-export interface SynapseAnswer {
-  timeout: number;
-  total_size: number;
-  header_size: number;
-  dendrite: TerminalInfo;
-  axon: TerminalInfo;
-  computed_body_hash: string;
+export interface SynapseAnswer extends Omit<SynapseMeta, 'name'> {
   /** Request fields as parsed (PyFloat markers and bigints kept); absent ones print as null. */
   request: Record<string, unknown>;
   /** Response fields as the handler returned them (after zod). */
@@ -25,6 +20,9 @@ export interface SynapseAnswer {
 }
 
 type Printer = (v: unknown) => string;
+
+/** FastAPI's JSONResponse: compact separators, UTF-8. */
+const ANSWER_JSON = { compact: true, ensureAscii: false } as const;
 
 interface Compiled {
   name: string;
@@ -54,7 +52,7 @@ function compile(def: SynapseDef): Compiled {
   return c;
 }
 
-const generic = (schema: z.ZodTypeAny): Printer => (v) => pyJsonDumps(pyTyped(schema, v), { compact: true, ensureAscii: false });
+const generic = (schema: z.ZodTypeAny): Printer => (v) => pyJsonDumps(pyTyped(schema, v), ANSWER_JSON);
 
 /** A printer for one field: direct for plain strings/ints/floats/booleans, the typed walker otherwise. */
 function printer(schema: z.ZodTypeAny): Printer {
@@ -74,45 +72,14 @@ function printer(schema: z.ZodTypeAny): Printer {
   }
 }
 
-const str = (v: string | null): string => (v === null ? 'null' : pyJsonString(v, false));
-const int = (v: number | bigint | null): string => (v === null ? 'null' : pyIntStr(v));
-const flt = (v: number | null): string => (v === null ? 'null' : pyJsonFloat(v));
-
-function terminalJson(t: TerminalInfo): string {
-  return `{"status_code":${int(t.status_code)},"status_message":${str(t.status_message)},"process_time":${flt(t.process_time)},"ip":${str(t.ip)},` +
-    `"port":${int(t.port)},"version":${int(t.version)},"nonce":${int(t.nonce)},"uuid":${str(t.uuid)},"hotkey":${str(t.hotkey)},"signature":${str(t.signature)}}`;
-}
-
 /** FastAPI JSONResponse bytes of the whole synapse (compact separators, UTF-8). */
 export function synapseAnswerBody(def: SynapseDef, a: SynapseAnswer): string {
   const c = compile(def);
   let out = `{"name":${c.name},"timeout":${pyJsonFloat(a.timeout)},"total_size":${pyIntStr(a.total_size)},"header_size":${pyIntStr(a.header_size)},` +
-    `"dendrite":${terminalJson(a.dendrite)},"axon":${terminalJson(a.axon)},"computed_body_hash":${pyJsonString(a.computed_body_hash, false)}`;
+    `"dendrite":${terminalInfoJson(a.dendrite, ANSWER_JSON)},"axon":${terminalInfoJson(a.axon, ANSWER_JSON)},"computed_body_hash":${pyJsonString(a.computed_body_hash, false)}`;
   for (const [k, key, print] of c.requestFields) out += key + print(Object.hasOwn(a.request, k) ? a.request[k] : null);
   for (const [k, key, print] of c.responseFields) out += key + print(a.response[k] ?? null);
   return `${out}}`;
-}
-
-const AXON_KEYS = TERMINAL_FIELDS.map((k) => `bt_header_axon_${k}`);
-const DENDRITE_KEYS = TERMINAL_FIELDS.map((k) => `bt_header_dendrite_${k}`);
-
-function addTerminal(keys: readonly string[], t: TerminalInfo, h: Record<string, string>, clean: (v: string) => string): number {
-  let size = 0;
-  for (let i = 0; i < TERMINAL_FIELDS.length; i++) {
-    const f = TERMINAL_FIELDS[i] as keyof TerminalInfo;
-    const v = t[f];
-    if (v === null || v === undefined) continue;
-    const key = keys[i] as string;
-    if (typeof v === 'string') {
-      size += key.length + Buffer.byteLength(v);
-      h[key] = clean(v);
-    } else {
-      const text = f === 'process_time' ? pyFloatRepr(Number(v)) : String(v); // ASCII: length is the byte size
-      size += key.length + text.length;
-      h[key] = text;
-    }
-  }
-  return size;
 }
 
 /**
@@ -124,8 +91,8 @@ export function synapseAnswerHeaders(def: SynapseDef, a: SynapseAnswer, clean: (
   const timeout = pyFloatRepr(a.timeout);
   const h: Record<string, string> = { name: clean(def.name), timeout };
   let size = 4 + Buffer.byteLength(def.name) + 7 + timeout.length;
-  size += addTerminal(AXON_KEYS, a.axon, h, clean);
-  size += addTerminal(DENDRITE_KEYS, a.dendrite, h, clean);
+  size += terminalInfoHeaders('axon', a.axon, h, clean);
+  size += terminalInfoHeaders('dendrite', a.dendrite, h, clean);
   for (const [k, key, b64] of c.inputObj) {
     const v = Object.hasOwn(a.request, k) ? a.request[k] : null;
     if (v === null || v === undefined) continue;

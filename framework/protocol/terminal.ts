@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PyFloat } from './python.ts';
+import { PyFloat, pyIntStr, pyJsonFloat, pyJsonString, type PyJsonOptions } from './python.ts';
 
 /**
  * SDK `TerminalInfo`: what each side knows about the dendrite and the axon of one request. Wire names are
@@ -75,6 +75,37 @@ export const CASTS: Record<keyof TerminalInfo, [(v: unknown) => unknown, string]
   signature: [castString, 'expected a string'],
 };
 
+/** A JSON object (a PyFloat marker from the lossless parser is a number, not an object). */
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat);
+}
+
+/** How json.dumps prints each TerminalInfo field's number (the pydantic model's int/float). */
+const JSON_KIND: Record<keyof TerminalInfo, 'int' | 'float' | 'str'> = {
+  status_code: 'int', status_message: 'str', process_time: 'float', ip: 'str', port: 'int', version: 'int', nonce: 'int', uuid: 'str', hotkey: 'str', signature: 'str',
+};
+
+/**
+ * `json.dumps(terminal_info.model_dump())` in field order; `{ compact: true, ensureAscii: false }` gives the
+ * FastAPI form the axon answers with.
+ */
+export function terminalInfoJson(t: TerminalInfo, opts: PyJsonOptions = {}): string {
+  const ascii = opts.ensureAscii ?? true;
+  const kv = opts.compact ? '":' : '": ';
+  const sep = opts.compact ? ',' : ', ';
+  let out = '{';
+  for (const k of TERMINAL_FIELDS) {
+    const v = t[k];
+    let text: string;
+    if (v === null || v === undefined) text = 'null';
+    else if (typeof v === 'string') text = pyJsonString(v, ascii);
+    else if (JSON_KIND[k] === 'float' || (typeof v === 'number' && !Number.isInteger(v))) text = pyJsonFloat(Number(v));
+    else text = pyIntStr(v);
+    out += `${out.length > 1 ? sep : ''}"${k}${kv}${text}`;
+  }
+  return `${out}}`;
+}
+
 /**
  * Validates a TerminalInfo from a JSON body or from header strings, casting like pydantic with the SDK's
  * validators; unknown keys are dropped (pydantic default). Hand-rolled inside zod because it runs on every
@@ -83,7 +114,7 @@ export const CASTS: Record<keyof TerminalInfo, [(v: unknown) => unknown, string]
 export const terminalInfoSchema: z.ZodType<TerminalInfo, z.ZodTypeDef, unknown> = z.unknown().transform((input, ctx) => {
   const fast = castTerminalInfo(input);
   if (fast !== undefined) return fast;
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+  if (!isObject(input)) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'expected an object' });
     return z.NEVER;
   }
@@ -108,7 +139,7 @@ export const terminalInfoSchema: z.ZodType<TerminalInfo, z.ZodTypeDef, unknown> 
  * undefined when the input is invalid — run the schema then for the error message.
  */
 export function castTerminalInfo(input: unknown): TerminalInfo | undefined {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  if (!isObject(input)) return undefined;
   const src = input as Record<string, unknown>;
   const out = terminalInfo();
   for (const k of TERMINAL_FIELDS) {
