@@ -34,8 +34,6 @@ export class AdmissionQueue {
   private active = 0;
   private seq = 0;
   private closed = false;
-  /** Called whenever running/waiting change (metrics). */
-  onChange: (running: number, waiting: number) => void = () => {};
 
   constructor(opts: AdmissionOptions) {
     if (!Number.isInteger(opts.maxConcurrent) || opts.maxConcurrent < 1) throw new Error('maxConcurrent must be an integer >= 1');
@@ -55,18 +53,14 @@ export class AdmissionQueue {
   tryAcquire(): Release | undefined {
     if (this.closed || this.active >= this.maxConcurrent || this.waiters.length > 0) return undefined;
     this.active++;
-    this.onChange(this.active, this.waiters.length);
     return this.releaser();
   }
 
   /** Get a slot, waiting at most until `deadline` (Date.now() ms). Resolves to an idempotent release. */
   acquire(priority: number, deadline: number): Promise<Release> {
     if (this.closed) return Promise.reject(new AdmissionError('closed', 'axon is shutting down'));
-    if (this.active < this.maxConcurrent && this.waiters.length === 0) {
-      this.active++;
-      this.onChange(this.active, this.waiters.length);
-      return Promise.resolve(this.releaser());
-    }
+    const now = this.tryAcquire();
+    if (now !== undefined) return Promise.resolve(now);
     if (this.waiters.length >= this.maxQueue) {
       const worst = this.waiters[this.waiters.length - 1];
       if (worst === undefined || worst.priority >= priority) {
@@ -80,7 +74,6 @@ export class AdmissionQueue {
       const wait = deadline - Date.now();
       w.timer = setTimeout(() => this.expire(w), Math.max(0, wait));
       this.waiters.splice(this.insertIndex(w), 0, w);
-      this.onChange(this.active, this.waiters.length);
     });
   }
 
@@ -88,7 +81,6 @@ export class AdmissionQueue {
   close(): void {
     this.closed = true;
     for (const w of this.waiters.splice(0)) this.settle(w, new AdmissionError('closed', 'axon is shutting down'));
-    this.onChange(this.active, 0);
   }
 
   private releaser(): Release {
@@ -110,7 +102,6 @@ export class AdmissionQueue {
       this.active++;
       w.resolve(this.releaser());
     }
-    this.onChange(this.active, this.waiters.length);
   }
 
   private expire(w: Waiter): void {
@@ -118,7 +109,6 @@ export class AdmissionQueue {
     if (i < 0) return;
     this.waiters.splice(i, 1);
     w.reject(new AdmissionError('timeout', 'queued past the request timeout'));
-    this.onChange(this.active, this.waiters.length);
   }
 
   private settle(w: Waiter, err: AdmissionError): void {

@@ -15,6 +15,7 @@ import {
   synapseAnswerBody,
   synapseAnswerHeaders,
   synapseBodyHash,
+  terminalInfo,
   type ParsedHeaders,
   type ParsedSynapseBody,
   type SynapseAnswer,
@@ -119,10 +120,6 @@ export class Exchange implements HandlerContext {
     return this.abortReason !== undefined;
   }
 
-  get reason(): unknown {
-    return this.abortReason;
-  }
-
   /** Deadline, disconnect or shutdown: tell the handler (if it listens) and stop waiting for it. */
   abort(reason: unknown): void {
     if (this.abortReason !== undefined) return;
@@ -142,8 +139,10 @@ export type SynapsePipeline = (req: IncomingMessage, res: ServerResponse, route:
 export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
   const { settings, hotkey, axonUuid, metrics } = d;
 
-  function axonTerminal(status: number, message: string, ex: Exchange): Partial<TerminalInfo> {
-    const t: Partial<TerminalInfo> = {
+  /** The axon's TerminalInfo for an answer: our stamp over what the request said of us (`base`). */
+  function axonTerminal(status: number, message: string, ex: Exchange, base: TerminalInfo = terminalInfo()): TerminalInfo {
+    const t: TerminalInfo = {
+      ...base,
       status_code: status,
       status_message: message,
       process_time: (performance.now() - ex.arrival) / 1000,
@@ -158,9 +157,10 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
     return t;
   }
 
-  function dendriteTerminal(ex: Exchange): Partial<TerminalInfo> {
+  /** The dendrite's TerminalInfo as its headers said, plus the peer address. */
+  function dendriteTerminal(ex: Exchange): TerminalInfo {
     const sock = ex.req.socket;
-    return { ...(ex.headers?.dendrite ?? {}), ip: sock.remoteAddress ?? null, port: sock.remotePort ?? null };
+    return { ...(ex.headers?.dendrite ?? terminalInfo()), ip: sock.remoteAddress ?? null, port: sock.remotePort ?? null };
   }
 
   function record(ex: Exchange, status: number): void {
@@ -370,23 +370,13 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
   function sendSuccess(ex: Exchange, parsed: ParsedSynapseBody<SynapseDef>, response: Record<string, unknown>): void {
     const def = ex.route.def;
     const { meta, raw } = parsed;
-    const hd = (ex.headers as ParsedHeaders).dendrite;
-    const sock = ex.req.socket;
-    const ma = meta.axon;
-    const stamp = axonTerminal(STATUS.SUCCESS, STATUS_MESSAGE.success, ex);
     const answer: SynapseAnswer = {
       timeout: meta.timeout,
       total_size: meta.total_size,
       header_size: meta.header_size,
-      // What the SDK echoes: the dendrite as its headers said plus the peer address; the axon as we stamp it.
-      dendrite: {
-        status_code: hd.status_code, status_message: hd.status_message, process_time: hd.process_time, ip: sock.remoteAddress ?? null,
-        port: sock.remotePort ?? null, version: hd.version, nonce: hd.nonce, uuid: hd.uuid, hotkey: hd.hotkey, signature: hd.signature,
-      },
-      axon: {
-        status_code: STATUS.SUCCESS, status_message: STATUS_MESSAGE.success, process_time: stamp.process_time ?? null, ip: ma.ip, port: ma.port,
-        version: PROTOCOL_VERSION, nonce: stamp.nonce ?? ma.nonce, uuid: axonUuid, hotkey, signature: stamp.signature ?? ma.signature,
-      },
+      // What the SDK echoes: the dendrite as its headers said; the axon as the request said, with our stamp.
+      dendrite: dendriteTerminal(ex),
+      axon: axonTerminal(STATUS.SUCCESS, STATUS_MESSAGE.success, ex, meta.axon),
       computed_body_hash: (ex.headers as ParsedHeaders).computed_body_hash ?? '',
       request: raw,
       response,
