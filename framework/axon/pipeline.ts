@@ -120,6 +120,22 @@ export class Exchange implements HandlerContext {
     return this.abortReason !== undefined;
   }
 
+  /** Abort at the deadline (408) or when the caller hangs up, while a handler runs; returns the disposer. */
+  watch(): () => void {
+    const timer = setTimeout(
+      () => this.abort(new AxonReject(STATUS.TIMEOUT, STATUS_MESSAGE.priorityTimeout(this.timeoutS))),
+      Math.max(0, this.deadline - Date.now()),
+    );
+    const onClose = () => {
+      if (!this.res.writableFinished) this.abort(new Error('client disconnected'));
+    };
+    this.res.once('close', onClose);
+    return () => {
+      clearTimeout(timer);
+      this.res.off('close', onClose);
+    };
+  }
+
   /** Deadline, disconnect or shutdown: tell the handler (if it listens) and stop waiting for it. */
   abort(reason: unknown): void {
     if (this.abortReason !== undefined) return;
@@ -332,17 +348,9 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
   /** Await an async handler until it settles or the exchange is aborted (deadline, disconnect, stop). */
   function waitForHandler(ex: Exchange, work: PromiseLike<unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => ex.abort(new AxonReject(STATUS.TIMEOUT, STATUS_MESSAGE.priorityTimeout(ex.timeoutS))),
-        Math.max(0, ex.deadline - Date.now()),
-      );
-      const onClose = () => {
-        if (!ex.res.writableFinished) ex.abort(new Error('client disconnected'));
-      };
-      ex.res.once('close', onClose);
+      const unwatch = ex.watch();
       const done = () => {
-        clearTimeout(timer);
-        ex.res.off('close', onClose);
+        unwatch();
         ex.interrupt = undefined;
       };
       ex.interrupt = (reason) => {
@@ -424,11 +432,7 @@ function isAsyncIterable(x: unknown): x is AsyncIterable<string | Uint8Array> {
 
 /** Pass chunks through as bytes; stop at the deadline; a handler error ends the stream abruptly (logged). */
 async function* guardStream(source: AsyncIterable<string | Uint8Array>, ex: Exchange, log: Logger): AsyncGenerator<Buffer> {
-  const timer = setTimeout(() => ex.abort(new AxonReject(STATUS.TIMEOUT, STATUS_MESSAGE.priorityTimeout(ex.timeoutS))), Math.max(0, ex.deadline - Date.now()));
-  const onClose = () => {
-    if (!ex.res.writableFinished) ex.abort(new Error('client disconnected'));
-  };
-  ex.res.once('close', onClose);
+  const unwatch = ex.watch();
   try {
     for await (const chunk of source) {
       if (ex.aborted) return;
@@ -438,7 +442,6 @@ async function* guardStream(source: AsyncIterable<string | Uint8Array>, ex: Exch
     log.error({ err: e, route: ex.route.def.name }, 'streaming handler failed mid-stream');
     throw e;
   } finally {
-    clearTimeout(timer);
-    ex.res.off('close', onClose);
+    unwatch();
   }
 }
