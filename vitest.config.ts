@@ -12,7 +12,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.test.ts', 'templates/test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'templates/test/**/*.test.ts', 'subnets/*/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // 2-core machines: keep parallelism modest so socket/timing tests stay stable.

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// `npx create-subnet my-subnet`: scaffold a subnet project from templates/ (runs TypeScript through tsx).
-import { register } from 'tsx/esm/api';
+// `npx create-subnet my-subnet`: scaffold a subnet project from templates/ (built JS or sources, as bin/subnet.js).
+import { pickEntry } from './entry.js';
 
-register();
-const { createSubnetProgram } = await import('../framework/cli/create-subnet.ts');
-const { runCli } = await import('../framework/cli/program.ts');
+const { createSubnetProgram } = await pickEntry('cli/create-subnet');
+const { runCli } = await pickEntry('cli/program');
 await runCli(createSubnetProgram(), process.argv);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript and runs through tsx's loader, so no build step is needed.
-import { register } from 'tsx/esm/api';
+// `subnet`: runs the built CLI (dist/, from `npm run build`, shipped in the package) when it is there and
+// up to date, else the TypeScript sources through tsx (a source checkout: slower start, always current).
+import { pickEntry } from './entry.js';
 
-register();
-await import('../framework/cli/main.ts');
+await pickEntry('cli/main');

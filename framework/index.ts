@@ -1,6 +1,6 @@
 /**
  * subnetkit: the TypeScript framework for Bittensor-style subnets.
- * Each concept also has its own entry point: `subnetkit/wallet`, `subnetkit/protocol`, `subnetkit/axon`,
+ * Each concept also has its own entry point: `subnetkit/wallet`, `subnetkit/btauth`, `subnetkit/protocol`, `subnetkit/axon`,
  * `subnetkit/dendrite`, `subnetkit/chain`, `subnetkit/consensus`, `subnetkit/commodity`,
  * `subnetkit/validator`, `subnetkit/miner`, `subnetkit/simulate`, `subnetkit/metrics`.
  */
@@ -20,4 +20,5 @@ export type { EpochInput, EpochOutput, SparseRow } from './consensus/types.ts';
 export { processWeightsForNetuid, convertWeightsAndUidsForEmit, commitHashV2 } from './consensus/weights/index.ts';
 export { serveMetrics } from './metrics/index.ts';
 export type { MetricsServer } from './metrics/index.ts';
+export { createLogger, type LoggerOptions, type LogFormat, type LogLevel } from './util/log.ts';
 export { UserError } from './errors.ts';

@@ -3,6 +3,11 @@
  * priority order (higher first, FIFO among equals). When the queue is full a newcomer with a higher
  * priority than the lowest waiter displaces it; otherwise the newcomer is refused at once (→ 503).
  * A waiter still queued at its deadline is refused with 'timeout' (→ 408).
+ *
+ * Ordering alone does not stop starvation (slow requests from one caller can hold every slot), so a holder
+ * may name a `Claimant`: one caller runs at most `maxPerCaller` at once, and all low-stake callers together
+ * at most `lowStakeMaxConcurrent`; the rest of the slots stay free for staked callers. A waiter over its cap
+ * waits without blocking the eligible waiters behind it.
  */
 export type Release = () => void;
 
@@ -13,7 +18,14 @@ export class AdmissionError extends Error {
   }
 }
 
+/** Who holds a slot: `key` identifies the caller (its public key or canonical address), `low` = below the stake threshold. */
+export interface Claimant {
+  key: string;
+  low: boolean;
+}
+
 interface Waiter {
+  who: Claimant | undefined;
   priority: number;
   seq: number;
   resolve: (r: Release) => void;
@@ -24,11 +36,20 @@ interface Waiter {
 export interface AdmissionOptions {
   maxConcurrent: number;
   maxQueue: number;
+  /** Slots one claimant may hold at once (default maxConcurrent: no cap). */
+  maxPerCaller?: number;
+  /** Slots all low-stake claimants may hold together (default maxConcurrent: no cap). */
+  lowStakeMaxConcurrent?: number;
 }
 
 export class AdmissionQueue {
   private readonly maxConcurrent: number;
   private readonly maxQueue: number;
+  private readonly maxPerCaller: number;
+  private readonly lowMax: number;
+  /** Slots held per claimant key (only keys holding ≥ 1). */
+  private readonly held = new Map<string, number>();
+  private lowActive = 0;
   /** Sorted: best (highest priority, oldest) first. */
   private readonly waiters: Waiter[] = [];
   private active = 0;
@@ -40,6 +61,18 @@ export class AdmissionQueue {
     if (!Number.isInteger(opts.maxQueue) || opts.maxQueue < 0) throw new Error('maxQueue must be an integer >= 0');
     this.maxConcurrent = opts.maxConcurrent;
     this.maxQueue = opts.maxQueue;
+    this.maxPerCaller = opts.maxPerCaller ?? opts.maxConcurrent;
+    this.lowMax = opts.lowStakeMaxConcurrent ?? opts.maxConcurrent;
+    if (!Number.isInteger(this.maxPerCaller) || this.maxPerCaller < 1) throw new Error('maxPerCaller must be an integer >= 1');
+    if (!Number.isInteger(this.lowMax) || this.lowMax < 1) throw new Error('lowStakeMaxConcurrent must be an integer >= 1');
+  }
+
+  /** Slots `key` holds right now. */
+  heldBy(key: string): number {
+    return this.held.get(key) ?? 0;
+  }
+  get lowStakeRunning(): number {
+    return this.lowActive;
   }
 
   get running(): number {
@@ -49,17 +82,24 @@ export class AdmissionQueue {
     return this.waiters.length;
   }
 
-  /** A slot right now if one is free and nobody waits (no promise: the common, unloaded case), else undefined. */
-  tryAcquire(): Release | undefined {
-    if (this.closed || this.active >= this.maxConcurrent || this.waiters.length > 0) return undefined;
-    this.active++;
-    return this.releaser();
+  /**
+   * A slot right now if one is free and `who` is under its caps (no promise: the common, unloaded case),
+   * else undefined. Waiters never block this unfairly: after every release the eligible ones are served,
+   * so any waiter left while a slot is free is over its own cap.
+   */
+  tryAcquire(who?: Claimant): Release | undefined {
+    if (this.closed || this.active >= this.maxConcurrent) return undefined;
+    if (who === undefined) {
+      if (this.waiters.length > 0) return undefined;
+    } else if (!this.eligible(who)) return undefined;
+    this.take(who);
+    return this.releaser(who);
   }
 
   /** Get a slot, waiting at most until `deadline` (Date.now() ms). Resolves to an idempotent release. */
-  acquire(priority: number, deadline: number): Promise<Release> {
+  acquire(priority: number, deadline: number, who?: Claimant): Promise<Release> {
     if (this.closed) return Promise.reject(new AdmissionError('closed', 'axon is shutting down'));
-    const now = this.tryAcquire();
+    const now = this.tryAcquire(who);
     if (now !== undefined) return Promise.resolve(now);
     if (this.waiters.length >= this.maxQueue) {
       const worst = this.waiters[this.waiters.length - 1];
@@ -70,7 +110,7 @@ export class AdmissionQueue {
       this.settle(worst, new AdmissionError('overflow', 'Service unavailable: displaced by a higher-priority request'));
     }
     return new Promise<Release>((resolve, reject) => {
-      const w: Waiter = { priority, seq: this.seq++, resolve, reject, timer: undefined };
+      const w: Waiter = { who, priority, seq: this.seq++, resolve, reject, timer: undefined };
       const wait = deadline - Date.now();
       w.timer = setTimeout(() => this.expire(w), Math.max(0, wait));
       this.waiters.splice(this.insertIndex(w), 0, w);
@@ -83,24 +123,51 @@ export class AdmissionQueue {
     for (const w of this.waiters.splice(0)) this.settle(w, new AdmissionError('closed', 'axon is shutting down'));
   }
 
-  private releaser(): Release {
-    // bind, not a closure: under tsx each closure made per request also pays a name-keeping call
-    return this.releaseSlot.bind(this, { done: false });
+  private eligible(who: Claimant | undefined): boolean {
+    if (who === undefined) return true;
+    if ((this.held.get(who.key) ?? 0) >= this.maxPerCaller) return false;
+    return !who.low || this.lowActive < this.lowMax;
   }
 
-  private releaseSlot(slot: { done: boolean }): void {
+  private take(who: Claimant | undefined): void {
+    this.active++;
+    if (who === undefined) return;
+    this.held.set(who.key, (this.held.get(who.key) ?? 0) + 1);
+    if (who.low) this.lowActive++;
+  }
+
+  private releaser(who: Claimant | undefined): Release {
+    // bind, not a closure: under tsx each closure made per request also pays a name-keeping call
+    return this.releaseSlot.bind(this, { done: false, who });
+  }
+
+  private releaseSlot(slot: { done: boolean; who: Claimant | undefined }): void {
     if (slot.done) return;
     slot.done = true;
     this.active--;
+    const who = slot.who;
+    if (who !== undefined) {
+      const n = (this.held.get(who.key) ?? 1) - 1;
+      if (n > 0) this.held.set(who.key, n);
+      else this.held.delete(who.key);
+      if (who.low) this.lowActive--;
+    }
     this.pump();
   }
 
+  /** Serve waiters in priority order, skipping those over their caps (they keep their place). */
   private pump(): void {
-    while (this.active < this.maxConcurrent && this.waiters.length > 0) {
-      const w = this.waiters.shift() as Waiter;
+    let i = 0;
+    while (this.active < this.maxConcurrent && i < this.waiters.length) {
+      const w = this.waiters[i] as Waiter;
+      if (!this.eligible(w.who)) {
+        i++;
+        continue;
+      }
+      this.waiters.splice(i, 1);
       clearTimeout(w.timer);
-      this.active++;
-      w.resolve(this.releaser());
+      this.take(w.who);
+      w.resolve(this.releaser(w.who));
     }
   }
 

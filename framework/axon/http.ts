@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Reservation } from './inflight.ts';
 
 /** A request body larger than the axon's limit (→ 413). */
 export class BodyTooLarge extends Error {
@@ -11,19 +12,35 @@ export class BodyTooLarge extends Error {
 /**
  * Read the whole body as UTF-8 text, refusing more than `limit` bytes: up front when content-length says
  * so (nothing is read), else as soon as the running total passes it (the rest is not buffered).
+ * With a `budget`, the bytes are reserved before they are buffered: the declared length up front, a
+ * chunked body as it arrives; a refusal throws/rejects BudgetExceeded and nothing more is buffered.
+ * (Slow bodies are cut by the server's request timeout, see createTimedServer.)
  */
-export function readBody(req: IncomingMessage, limit: number): string | Promise<string> {
+export function readBody(req: IncomingMessage, limit: number, budget?: Reservation): string | Promise<string> {
+  return readInto(req, limit, budget, true) as string | Promise<string>;
+}
+
+/** The same, as raw bytes (btauth/1 hashes exactly what was sent). */
+export function readBodyBytes(req: IncomingMessage, limit: number, budget?: Reservation): Buffer | Promise<Buffer> {
+  return readInto(req, limit, budget, false) as Buffer | Promise<Buffer>;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function readInto(req: IncomingMessage, limit: number, budget: Reservation | undefined, text: boolean): string | Buffer | Promise<string | Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) throw new BodyTooLarge(limit);
-  if (declared === 0) return '';
+  if (declared === 0) return text ? '' : EMPTY;
+  if (budget !== undefined && declared > 0) budget.ensure(declared);
   if (req.complete && req.readableFlowing === null && !req.readableDidRead) {
     // Already parsed and buffered (a small body arrives with its headers): take it without listeners.
     if (req.readableLength > limit) throw new BodyTooLarge(limit);
-    const data = req.read() as Buffer | null;
-    return data === null ? '' : data.toString('utf8');
+    budget?.ensure(req.readableLength);
+    const data = (req.read() as Buffer | null) ?? EMPTY;
+    return text ? data.toString('utf8') : data;
   }
   return new Promise((resolve, reject) => {
-    (req as BodyState)[BODY] = { limit, size: 0, chunks: [], resolve, reject };
+    (req as BodyState)[BODY] = { limit, size: 0, chunks: [], text, resolve, reject, budget };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
@@ -38,7 +55,10 @@ interface BodyRead {
   limit: number;
   size: number;
   chunks: Buffer[];
-  resolve: (text: string) => void;
+  /** Resolve with UTF-8 text (else the bytes). */
+  text: boolean;
+  budget: Reservation | undefined;
+  resolve: (body: string | Buffer) => void;
   reject: (e: Error) => void;
 }
 type BodyState = IncomingMessage & { [BODY]?: BodyRead };
@@ -63,6 +83,16 @@ function onData(this: BodyState, chunk: Buffer): void {
     st.reject(new BodyTooLarge(st.limit));
     return;
   }
+  if (st.budget !== undefined) {
+    try {
+      st.budget.ensure(st.size);
+    } catch (e) {
+      finish(this);
+      this.resume(); // discard the rest; the 503 closes the connection
+      st.reject(e as Error);
+      return;
+    }
+  }
   st.chunks.push(chunk);
 }
 
@@ -70,7 +100,8 @@ function onEnd(this: BodyState): void {
   const st = finish(this);
   if (st === undefined) return;
   const { chunks, size } = st;
-  st.resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8'));
+  const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+  st.resolve(st.text ? bytes.toString('utf8') : bytes);
 }
 
 function onError(this: BodyState, e: Error): void {

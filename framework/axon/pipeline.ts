@@ -26,11 +26,13 @@ import type { Keypair } from '../wallet/keypair.ts';
 import { AdmissionError, type AdmissionQueue, type Release } from './admission.ts';
 import { callerClass, type CallerClass } from './blacklist.ts';
 import { BodyTooLarge, readBody, writeResponse } from './http.ts';
+import { BudgetExceeded, type ByteBudget, type Reservation } from './inflight.ts';
 import type { AxonMetrics } from './metrics.ts';
 import type { NonceStore } from './nonce-store.ts';
 import type { ResolvedAxonSettings } from './options.ts';
-import type { RateLimiter } from './rate-limiter.ts';
-import { AxonReject, headerSafe, JSON_TYPE, sendError, terminalHeaders } from './responses.ts';
+import type { CallerLimiter } from './rate-limiter.ts';
+import { recordAnswered } from './request-log.ts';
+import { AxonReject, headerSafe, rateLimited, JSON_TYPE, sendError, terminalHeaders } from './responses.ts';
 import type { AttachOptions, CallerInfo, CallerInfoProvider, Handler, HandlerContext } from './types.ts';
 import { verifyRequestHeaders, type VerifiedCaller } from './verify.ts';
 
@@ -51,8 +53,10 @@ export interface PipelineDeps {
   hotkey: string;
   axonUuid: string;
   nonces: NonceStore;
-  limiter: RateLimiter | null;
+  limiter: CallerLimiter | null;
   admission: AdmissionQueue;
+  /** Request-body bytes in flight, per caller and in total (reserved before a body is read). */
+  budget: ByteBudget;
   defaultBlacklist: (hotkey: string, info: CallerInfo | undefined) => string | null;
   callers: CallerInfoProvider;
   metrics: AxonMetrics;
@@ -150,7 +154,7 @@ export type SynapsePipeline = (req: IncomingMessage, res: ServerResponse, route:
 /**
  * The signed synapse route, on node's request/response (fastify's routing and reply would cost ~40 µs of
  * the ~300 µs budget beside a signature check). Stages in order: headers → verify → blacklist → record
- * nonce → rate limit → body (size-limited) → body hash → admission → handler → SDK response.
+ * nonce → rate limit (local, or shared in Redis) → body (size-limited) → body hash → admission → handler → SDK response.
  */
 export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
   const { settings, hotkey, axonUuid, metrics } = d;
@@ -179,9 +183,7 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
     return { ...(ex.headers?.dendrite ?? terminalInfo()), ip: sock.remoteAddress ?? null, port: sock.remotePort ?? null };
   }
 
-  function record(ex: Exchange, status: number): void {
-    metrics.record(ex.route.def.name, status, ex.cls, (performance.now() - ex.arrival) / 1000);
-  }
+  const record = (ex: Exchange, status: number): void => recordAnswered(metrics, d.log, ex, status, 'synapse');
 
   function reject(ex: Exchange, status: number, message: string, extra: Record<string, string> = {}, close = false): void {
     if (ex.res.headersSent) return;
@@ -198,6 +200,7 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
       return reject(ex, e.status, e.message, e.headers);
     }
     if (e instanceof BodyTooLarge) return reject(ex, 413, e.message, {}, true);
+    if (e instanceof BudgetExceeded) return reject(ex, STATUS.UNAVAILABLE, e.message, { 'retry-after': '1' }, true);
     if (e instanceof ProtocolError) return reject(ex, e.status < 500 ? e.status : STATUS.BAD_REQUEST, e.message);
     if (ex.res.destroyed) return; // the caller hung up mid-body: nobody to answer
     const id = randomUUID();
@@ -205,15 +208,7 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
     return reject(ex, STATUS.INTERNAL_ERROR, STATUS_MESSAGE.internalError(id));
   }
 
-  function lookupCaller(key: string): CallerInfo | undefined {
-    const info = d.callers.lookup(key);
-    // The provider is injected: validate its answer rather than trust its types at runtime.
-    if (info === undefined) return undefined;
-    if (typeof info.uid !== 'number' || typeof info.stake !== 'bigint' || typeof info.validatorPermit !== 'boolean') {
-      throw new Error(`caller info provider returned an invalid record for ${key}`);
-    }
-    return info;
-  }
+  const lookupCaller = (key: string): CallerInfo | undefined => checkedCaller(d.callers, key);
 
   /** Headers only (the body is still unread): parse → verify → blacklist → record nonce → rate limit. */
   function admitHeaders(ex: Exchange): string | null | PromiseLike<string | null> {
@@ -231,17 +226,11 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
     return custom ? custom(ex) : d.defaultBlacklist(caller.hotkey, info);
   }
 
-  /** After the blacklist: record the nonce (re-checked: an await may have let a twin through) and rate-limit. */
-  function commit(ex: Exchange): boolean {
+  /** After the blacklist: record the nonce (re-checked: an await may have let a twin through). */
+  function commit(ex: Exchange): void {
     const caller = ex.verified as VerifiedCaller;
     const verdict = d.nonces.checkAndCommit(caller.endpointKey, caller.nonce, ex.timeoutS * 1000);
     if (!verdict.ok) throw new AxonReject(STATUS.UNAUTHORIZED, STATUS_MESSAGE.notVerified(verdict.message), verdict.reason);
-    const waitMs = d.limiter ? d.limiter.take(caller.hotkey) : 0;
-    if (waitMs > 0) {
-      reject(ex, 429, `Too Many Requests: rate limit exceeded for ${caller.hotkey}, retry in ${waitMs} ms`, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
-      return false;
-    }
-    return true;
   }
 
   function parseBody(ex: Exchange, text: string): ParsedSynapseBody<SynapseDef> {
@@ -257,38 +246,33 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
 
   function admit(ex: Exchange): Release | Promise<Release> {
     const priority = ex.route.opts.priority ? ex.route.opts.priority(ex) : Number(ex.caller.stake);
-    return d.admission.tryAcquire() ?? d.admission.acquire(priority, ex.deadline).catch((e: unknown) => {
+    // per-caller and low-stake caps: a flood of slow requests cannot hold the slots a staked caller needs
+    const who = { key: ex.caller.hotkey, low: ex.caller.stake < settings.admission.lowStakeRao };
+    return d.admission.tryAcquire(who) ?? d.admission.acquire(priority, ex.deadline, who).catch((e: unknown) => {
       if (e instanceof AdmissionError && e.kind === 'timeout') throw new AxonReject(STATUS.TIMEOUT, STATUS_MESSAGE.priorityTimeout(ex.timeoutS));
       if (e instanceof AdmissionError) throw new AxonReject(STATUS.UNAVAILABLE, e.message);
       throw e;
     });
   }
 
-  /** Answer with the error; never throws (it runs in ticks and promise handlers, where a throw would crash the process). */
-  function fail(ex: Exchange, e: unknown): void {
-    try {
-      rejectWith(ex, e);
-    } catch (err) {
-      d.log.error({ err, cause: e, route: ex.route.def.name }, 'axon could not answer a failed request');
-      ex.res.destroy();
-    }
-  }
-
-  /** Run one stage; whatever it throws becomes the answer. */
-  function step<A>(ex: Exchange, stage: (ex: Exchange, arg: A) => void, arg: A): void {
-    try {
-      stage(ex, arg);
-    } catch (e) {
-      fail(ex, e);
-    }
-  }
+  const { fail, step } = stageRunner(rejectWith, d.log);
 
   // The stages after the headers. Each goes on synchronously unless something must be waited for (an async
   // blacklist, a body still arriving, a full admission queue, an async handler): no promise per request.
   function afterBlacklist(ex: Exchange, reason: string | null): void {
     if (reason !== null) return reject(ex, STATUS.FORBIDDEN, STATUS_MESSAGE.blacklisted(reason));
-    if (!commit(ex)) return;
-    const body = readBody(ex.req, settings.bodyLimitBytes);
+    commit(ex);
+    const waitMs = d.limiter ? d.limiter.take(ex.caller.hotkey) : 0;
+    if (typeof waitMs === 'number') return afterLimit(ex, waitMs);
+    waitMs.then((w) => step(ex, afterLimit, w), (e: unknown) => fail(ex, e));
+  }
+
+  function afterLimit(ex: Exchange, waitMs: number): void {
+    if (waitMs > 0) {
+      const { status, message, headers } = rateLimited(ex.caller.hotkey, waitMs);
+      return reject(ex, status, message, headers);
+    }
+    const body = readBody(ex.req, settings.bodyLimitBytes, holdBudget(ex.res, d.budget.open(ex.caller.hotkey)));
     if (typeof body === 'string') return afterBody(ex, body);
     body.then((text) => step(ex, afterBody, text), (e: unknown) => fail(ex, e));
   }
@@ -345,36 +329,6 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
     return undefined;
   }
 
-  /** Await an async handler until it settles or the exchange is aborted (deadline, disconnect, stop). */
-  function waitForHandler(ex: Exchange, work: PromiseLike<unknown>): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const unwatch = ex.watch();
-      const done = () => {
-        unwatch();
-        ex.interrupt = undefined;
-      };
-      ex.interrupt = (reason) => {
-        done();
-        // The handler may still be running: keep its slot until it settles, but not forever.
-        const free = () => ex.free();
-        const grace = setTimeout(free, HUNG_HANDLER_GRACE_MS);
-        grace.unref();
-        Promise.resolve(work).then(free, free).finally(() => clearTimeout(grace));
-        reject(reason);
-      };
-      work.then(
-        (v) => {
-          done();
-          resolve(v);
-        },
-        (e: unknown) => {
-          done();
-          reject(e);
-        },
-      );
-    });
-  }
-
   function sendSuccess(ex: Exchange, parsed: ParsedSynapseBody<SynapseDef>, response: Record<string, unknown>): void {
     const def = ex.route.def;
     const { meta, raw } = parsed;
@@ -422,16 +376,94 @@ export function createSynapsePipeline(d: PipelineDeps): SynapsePipeline {
   };
 }
 
-function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
+// The body reservation lives until the response is done (parsed request, admission wait and handler
+// included); a module-level listener with the reservation on the response: no closure per request.
+const BUDGET = Symbol('axon body budget');
+type BudgetedResponse = ServerResponse & { [BUDGET]?: Reservation };
+export function holdBudget(res: ServerResponse, r: Reservation): Reservation {
+  (res as BudgetedResponse)[BUDGET] = r;
+  res.once('close', releaseBudget);
+  return r;
+}
+function releaseBudget(this: BudgetedResponse): void {
+  this[BUDGET]?.release();
+  this[BUDGET] = undefined;
+}
+
+/** The caller's record; the provider is injected, so its answer is validated rather than trusted at runtime. */
+export function checkedCaller(callers: CallerInfoProvider, key: string): CallerInfo | undefined {
+  const info = callers.lookup(key);
+  if (info === undefined) return undefined;
+  if (typeof info.uid !== 'number' || typeof info.stake !== 'bigint' || typeof info.validatorPermit !== 'boolean') {
+    throw new Error(`caller info provider returned an invalid record for ${key}`);
+  }
+  return info;
+}
+
+/**
+ * `fail` answers with the error and never throws (it runs in ticks and promise handlers, where a throw
+ * would crash the process); `step` runs one stage, and whatever it throws becomes the answer. Shared by
+ * both wires' pipelines, each with its own error → answer mapping.
+ */
+export function stageRunner(answerError: (ex: Exchange, e: unknown) => void, log: Logger) {
+  function fail(ex: Exchange, e: unknown): void {
+    try {
+      answerError(ex, e);
+    } catch (err) {
+      log.error({ err, cause: e, route: ex.route.def.name }, 'axon could not answer a failed request');
+      ex.res.destroy();
+    }
+  }
+  function step<A>(ex: Exchange, stage: (ex: Exchange, arg: A) => void, arg: A): void {
+    try {
+      stage(ex, arg);
+    } catch (e) {
+      fail(ex, e);
+    }
+  }
+  return { fail, step };
+}
+
+/** Await an async handler until it settles or the exchange is aborted (deadline, disconnect, stop). */
+export function waitForHandler(ex: Exchange, work: PromiseLike<unknown>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const unwatch = ex.watch();
+    const done = () => {
+      unwatch();
+      ex.interrupt = undefined;
+    };
+    ex.interrupt = (reason) => {
+      done();
+      // The handler may still be running: keep its slot until it settles, but not forever.
+      const free = () => ex.free();
+      const grace = setTimeout(free, HUNG_HANDLER_GRACE_MS);
+      grace.unref();
+      Promise.resolve(work).then(free, free).finally(() => clearTimeout(grace));
+      reject(reason);
+    };
+    work.then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (e: unknown) => {
+        done();
+        reject(e);
+      },
+    );
+  });
+}
+
+export function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 }
 
-function isAsyncIterable(x: unknown): x is AsyncIterable<string | Uint8Array> {
+export function isAsyncIterable(x: unknown): x is AsyncIterable<string | Uint8Array> {
   return typeof x === 'object' && x !== null && typeof (x as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
 }
 
 /** Pass chunks through as bytes; stop at the deadline; a handler error ends the stream abruptly (logged). */
-async function* guardStream(source: AsyncIterable<string | Uint8Array>, ex: Exchange, log: Logger): AsyncGenerator<Buffer> {
+export async function* guardStream(source: AsyncIterable<string | Uint8Array>, ex: Exchange, log: Logger): AsyncGenerator<Buffer> {
   const unwatch = ex.watch();
   try {
     for await (const chunk of source) {

@@ -5,6 +5,14 @@
  */
 import { Lru } from './lru.ts';
 
+/**
+ * Per-caller admission rate: `take` answers 0 when the request may go on, else the ms until it may. A
+ * promise when the verdict needs a shared store (Redis), a plain number when it is local.
+ */
+export interface CallerLimiter {
+  take(key: string): number | Promise<number>;
+}
+
 export interface RateLimiterOptions {
   perSecond: number;
   burst: number;
@@ -17,7 +25,7 @@ interface Bucket {
   at: number;
 }
 
-export class RateLimiter {
+export class RateLimiter implements CallerLimiter {
   private readonly buckets = new Lru<Bucket>();
   private readonly perMs: number;
   private readonly burst: number;

@@ -33,3 +33,12 @@ export const JSON_TYPE = 'application/json; charset=utf-8';
 export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string>, close = false): void {
   writeResponse(res, status, headers, JSON.stringify({ message }), JSON_TYPE, close);
 }
+
+/** The 429 for a caller over its per-caller rate limit: the reason and when to come back (Retry-After, whole seconds). */
+export function rateLimited(hotkey: string, waitMs: number): { status: 429; message: string; headers: Record<string, string> } {
+  return {
+    status: 429,
+    message: `Too Many Requests: rate limit exceeded for ${hotkey}, retry in ${waitMs} ms`,
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+  };
+}

@@ -15,7 +15,8 @@ import { z } from 'zod';
  * Aborting a running task terminates its worker (the only way to stop CPU-bound JS) and starts a new one.
  */
 
-const ENTRY = new URL('./worker-entry.ts', import.meta.url);
+// built (dist/*.js) or run from source (framework/*.ts): the entry sits beside this module either way
+const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.ts' : './worker-entry.js', import.meta.url);
 const TSX_API = resolveTsxEsmApi();
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { cliBool, cliInt, cliPort, cliTao, formatTao, resolveConfig } from '../cli/config.ts';
 import { DEV_ACCOUNT_BALANCE, LocalChain } from './local-chain.ts';
-import { startLocalnetServer } from './localnet-server.ts';
+import { mountExplorer } from '../explorer/index.ts';
+import { LOCALNET_SERVER_DEFAULTS, startLocalnetServer } from './localnet-server.ts';
 
 export const DEFAULT_LOCALNET_STATE = join(homedir(), '.subnetkit', 'localnet', 'state.json');
 
@@ -18,6 +19,11 @@ const localnetSchema = z.object({
   ephemeral: cliBool.default(false),
   persistEvery: cliInt(1, 100_000).default(1),
   blockEmission: cliTao.default('1'),
+  explorer: cliBool.default(true),
+  maxUsedNonces: cliInt(100, 10_000_000).default(50_000),
+  requestTimeout: cliInt(100, 3_600_000).default(LOCALNET_SERVER_DEFAULTS.requestTimeoutMs),
+  wsMaxBuffered: cliInt(1024, 1024 * 1024 * 1024).default(LOCALNET_SERVER_DEFAULTS.wsMaxBufferedBytes),
+  wsMaxCatchUp: cliInt(0, 100_000).default(LOCALNET_SERVER_DEFAULTS.wsMaxCatchUpBlocks),
 });
 
 /** `subnet localnet`: run a LocalChain and serve it to other processes. */
@@ -33,6 +39,11 @@ export function registerChainCommands(program: Command): void {
     .option('--ephemeral', 'keep the chain in memory only (no state file)')
     .option('--persist-every <blocks>', 'write the state every N blocks (writes from calls are always persisted; default 1)')
     .option('--block-emission <tao>', 'TAO emitted per block per subnet (env SUBNET_LOCALNET_BLOCK_EMISSION; default 1)')
+    .option('--no-explorer', 'do not serve the explorer web page at /')
+    .option('--max-used-nonces <n>', 'signed writes remembered for replay protection within the ±60 s window (default 50000)')
+    .option('--request-timeout <ms>', 'a request (headers + body) must arrive within this, else 408 (default 15000)')
+    .option('--ws-max-buffered <bytes>', 'close a WebSocket subscriber with more than this unread (default 1048576)')
+    .option('--ws-max-catch-up <blocks>', 'most blocks replayed to a subscriber that asks fromBlock (default 256)')
     .action(async (flags: Record<string, unknown>) => {
       const cfg = resolveConfig({
         schema: localnetSchema,
@@ -57,10 +68,20 @@ async function runLocalnet(cfg: z.infer<typeof localnetSchema>): Promise<void> {
     fresh: cfg.fresh,
     persistEveryBlocks: cfg.persistEvery,
     blockEmission: cfg.blockEmission,
+    maxUsedNonces: cfg.maxUsedNonces,
   });
   let server;
   try {
-    server = await startLocalnetServer({ chain, host: cfg.host, port: cfg.port, blockTimeMs: cfg.blockTime });
+    server = await startLocalnetServer({
+      chain,
+      host: cfg.host,
+      port: cfg.port,
+      blockTimeMs: cfg.blockTime,
+      mount: cfg.explorer ? (app) => mountExplorer(app, { chain }) : undefined,
+      requestTimeoutMs: cfg.requestTimeout,
+      wsMaxBufferedBytes: cfg.wsMaxBuffered,
+      wsMaxCatchUpBlocks: cfg.wsMaxCatchUp,
+    });
   } catch (e) {
     await chain.close();
     const code = (e as NodeJS.ErrnoException).code;
@@ -73,6 +94,7 @@ async function runLocalnet(cfg: z.infer<typeof localnetSchema>): Promise<void> {
   out.write('subnetkit localnet\n');
   out.write(`  rpc:   ${server.url}\n`);
   out.write(`  ws:    ${server.wsUrl}\n`);
+  if (cfg.explorer) out.write(`  explorer: ${server.url}/\n`);
   out.write(`  block: #${head.number}, ${cfg.blockTime > 0 ? `one every ${cfg.blockTime} ms` : 'manual (block time 0)'}\n`);
   out.write(`  state: ${statePath ?? '(in memory)'}\n`);
   out.write(`  emission: ${formatTao(cfg.blockEmission)} TAO per block per subnet (18 % owner, 41 % miners, 41 % validators)\n`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeAddress } from '@polkadot/util-crypto';
+import { decodeAddress, encodeAddress } from '@polkadot/util-crypto';
 import type { AxonInfo, BlockInfo, Metagraph, SubnetHyperparameters, WeightCommit } from './types.ts';
 
 /**
@@ -59,14 +59,38 @@ export const zU16 = z.number().int().min(0).max(65535);
 export const zU32 = z.number().int().min(0).max(0xffffffff);
 export const zBlock = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const zNetuid = z.number().int().min(0).max(65535);
-export const zSs58 = z.string().min(40).max(60).refine((s) => {
+/** Longest SS58 text for a 32-byte key (2-byte prefix, 2-byte checksum) is 50 characters; allow a margin. */
+export const MAX_SS58_LENGTH = 60;
+/** 32-byte public key of an SS58 address, or null; bounded before decoding (base58 decode is quadratic in the length). */
+export function ss58PublicKey(s: string): Uint8Array | null {
+  if (s.length < 40 || s.length > MAX_SS58_LENGTH) return null;
   try {
-    return decodeAddress(s).length === 32;
+    const pk = decodeAddress(s);
+    return pk.length === 32 ? pk : null;
   } catch {
-    return false;
+    return null;
   }
-}, 'not a valid SS58 address');
+}
+// superRefine with an early return: zod runs .refine even after .max failed, so a 40 000-character string
+// used to reach the (quadratic) decoder.
+export const zSs58 = z.string().superRefine((s, ctx) => {
+  if (ss58PublicKey(s) === null) ctx.addIssue({ code: z.ZodIssueCode.custom, message: s.length > MAX_SS58_LENGTH ? `too long for an SS58 address (${s.length} > ${MAX_SS58_LENGTH} characters)` : 'not a valid SS58 address' });
+});
+/**
+ * An account accepted from outside (wire, calls): any SS58 form of a 32-byte key, normalised to the
+ * canonical prefix-42 form, so one key is one account and one replay identity whatever its encoding.
+ */
+export const zAccount = z.string().transform((s, ctx) => {
+  const pk = ss58PublicKey(s);
+  if (pk === null) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: s.length > MAX_SS58_LENGTH ? `too long for an SS58 address (${s.length} > ${MAX_SS58_LENGTH} characters)` : 'not a valid SS58 address' });
+    return z.NEVER;
+  }
+  return encodeAddress(pk, 42);
+});
 export const zHash = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte hex hash');
+/** `MechId` (u8; at most 16 mechanisms per subnet). */
+export const zMechid = z.number().int().min(0).max(15);
 export const zSparseRow = z.array(z.tuple([zU16, zU16]));
 
 export const blockInfoSchema: z.ZodType<BlockInfo> = z.object({ number: zBlock, hash: zHash, timestamp: zBlock });
@@ -121,6 +145,8 @@ export const hyperparametersSchema = z.object({
   burn: zBig,
   minBurn: zBig,
   maxBurn: zBig,
+  mechanismCount: z.number().int().min(1).max(16).optional(),
+  mechanismEmissionSplit: z.array(u16).min(1).max(16).optional(),
 }) satisfies z.ZodType<SubnetHyperparameters, z.ZodTypeDef, unknown>;
 
 /** What an owner may change; `activityCutoff` is derived from tempo and the factor (HEAD subtensor). */
@@ -129,6 +155,7 @@ export type HyperparametersPatch = z.infer<typeof hyperparametersPatchSchema>;
 
 export const metagraphSchema: z.ZodType<Metagraph, z.ZodTypeDef, unknown> = z.object({
   netuid: zNetuid,
+  mechid: zMechid.optional(),
   block: zBlock,
   n: z.number().int().min(0),
   ownerHotkey: zSs58.nullable(),
@@ -149,24 +176,31 @@ export const metagraphSchema: z.ZodType<Metagraph, z.ZodTypeDef, unknown> = z.ob
 
 /** A write call, as dispatched by LocalChain and signed by LocalnetClient. */
 export const chainCallSchema = z.discriminatedUnion('call', [
-  z.object({ call: z.literal('registerNetwork'), args: z.object({ ownerHotkey: zSs58, hyperparameters: z.record(z.unknown()).optional() }).strict() }),
-  z.object({ call: z.literal('burnedRegister'), args: z.object({ netuid: zNetuid, hotkey: zSs58 }).strict() }),
+  z.object({ call: z.literal('registerNetwork'), args: z.object({ ownerHotkey: zAccount, hyperparameters: z.record(z.unknown()).optional() }).strict() }),
+  z.object({ call: z.literal('burnedRegister'), args: z.object({ netuid: zNetuid, hotkey: zAccount }).strict() }),
   z.object({ call: z.literal('serveAxon'), args: z.object({ netuid: zNetuid, axon: serveAxonSchema }).strict() }),
-  z.object({ call: z.literal('addStake'), args: z.object({ hotkey: zSs58, netuid: zNetuid, amount: zBig }).strict() }),
-  z.object({ call: z.literal('removeStake'), args: z.object({ hotkey: zSs58, netuid: zNetuid, amount: zBig }).strict() }),
+  z.object({ call: z.literal('addStake'), args: z.object({ hotkey: zAccount, netuid: zNetuid, amount: zBig }).strict() }),
+  z.object({ call: z.literal('removeStake'), args: z.object({ hotkey: zAccount, netuid: zNetuid, amount: zBig }).strict() }),
+  z.object({ call: z.literal('transfer'), args: z.object({ dest: zAccount, amount: zBig }).strict() }),
   z.object({
     call: z.literal('setWeights'),
-    args: z.object({ netuid: zNetuid, uids: z.array(u16).max(4096), values: z.array(u16).max(4096), versionKey: zBig }).strict(),
+    args: z.object({ netuid: zNetuid, mechid: zMechid.optional(), uids: z.array(u16).max(4096), values: z.array(u16).max(4096), versionKey: zBig }).strict(),
   }),
-  z.object({ call: z.literal('commitWeights'), args: z.object({ netuid: zNetuid, commitHash: zHash }).strict() }),
+  z.object({ call: z.literal('commitWeights'), args: z.object({ netuid: zNetuid, mechid: zMechid.optional(), commitHash: zHash }).strict() }),
   z.object({
     call: z.literal('revealWeights'),
     args: z
-      .object({ netuid: zNetuid, uids: z.array(u16).max(4096), values: z.array(u16).max(4096), salt: z.array(u16).max(4096), versionKey: zBig })
+      .object({ netuid: zNetuid, mechid: zMechid.optional(), uids: z.array(u16).max(4096), values: z.array(u16).max(4096), salt: z.array(u16).max(4096), versionKey: zBig })
       .strict(),
   }),
   // params are range-checked by applyHyperparameterPatch so errors carry subtensor's names
   z.object({ call: z.literal('setHyperparameters'), args: z.object({ netuid: zNetuid, params: z.record(z.unknown()) }).strict() }),
+  // Owner calls of the 2026 runtime (start_call, dynamic tempo, mechanisms).
+  z.object({ call: z.literal('startCall'), args: z.object({ netuid: zNetuid }).strict() }),
+  z.object({ call: z.literal('setTempo'), args: z.object({ netuid: zNetuid, tempo: zU16 }).strict() }),
+  z.object({ call: z.literal('triggerEpoch'), args: z.object({ netuid: zNetuid }).strict() }),
+  z.object({ call: z.literal('setMechanismCount'), args: z.object({ netuid: zNetuid, count: z.number().int().min(0).max(255) }).strict() }),
+  z.object({ call: z.literal('setMechanismEmissionSplit'), args: z.object({ netuid: zNetuid, split: z.array(u16).max(16).nullable() }).strict() }),
 ]);
 export type ChainCall = z.infer<typeof chainCallSchema>;
 export type ChainCallName = ChainCall['call'];
@@ -178,10 +212,16 @@ export const CALL_ROLE: Record<ChainCallName, 'coldkey' | 'hotkey'> = {
   serveAxon: 'hotkey',
   addStake: 'coldkey',
   removeStake: 'coldkey',
+  transfer: 'coldkey',
   setWeights: 'hotkey',
   commitWeights: 'hotkey',
   revealWeights: 'hotkey',
   setHyperparameters: 'coldkey',
+  startCall: 'coldkey',
+  setTempo: 'coldkey',
+  triggerEpoch: 'coldkey',
+  setMechanismCount: 'coldkey',
+  setMechanismEmissionSplit: 'coldkey',
 };
 
 /** Something that happened on chain, pushed to WebSocket subscribers. */

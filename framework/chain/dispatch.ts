@@ -20,6 +20,9 @@ import {
   stakeOf,
   uidOf,
 } from './state-ops.ts';
+import { mechanismCount, mechanismOf, resizeMechanisms } from './mechanisms.ts';
+import { initialLastEpochBlock } from './schedule.ts';
+import { applyOwnerCall } from './owner-calls.ts';
 import { checkSetWeights, commitHashFor, commitWeights, revealQueue, weightRowToStore } from './weights-adapter.ts';
 
 export interface DispatchContext {
@@ -37,6 +40,9 @@ export interface DispatchResult {
  * `on_initialize`. Throws ChainError (subtensor's error name) and leaves the state untouched on failure:
  * every check runs before the first write.
  */
+/** subtensor's ExistentialDeposit (500 RAO). */
+export const EXISTENTIAL_DEPOSIT_RAO = 500n;
+
 export function applyCall(state: ChainState, origin: string, call: ChainCall, ctx: DispatchContext): DispatchResult {
   checkRole(state, origin, call);
   const block = state.head.number;
@@ -79,31 +85,51 @@ export function applyCall(state: ChainState, origin: string, call: ChainCall, ct
       state.balances[origin] = balanceOf(state, origin) + amount;
       return ok(null, { name: 'StakeRemoved', block, netuid, data: { coldkey: origin, hotkey, amount: amount.toString() } });
     }
+    case 'transfer': {
+      // Balances.transfer_keep_alive: the sender keeps at least the existential deposit
+      const { dest, amount } = call.args;
+      if (amount === 0n) throw new ChainError('AmountTooLow', 'cannot transfer 0 RAO');
+      if (balanceOf(state, origin) < amount + EXISTENTIAL_DEPOSIT_RAO) throw new ChainError('InsufficientBalance', `balance ${balanceOf(state, origin)} RAO cannot pay ${amount} RAO and keep the existential deposit of ${EXISTENTIAL_DEPOSIT_RAO} RAO`);
+      debitBalance(state, origin, amount);
+      state.balances[dest] = balanceOf(state, dest) + amount;
+      return ok(null, { name: 'Transfer', block, data: { from: origin, to: dest, amount: amount.toString() } });
+    }
     case 'setWeights': {
       const subnet = getSubnet(state, call.args.netuid);
       return setWeightsInternal(subnet, origin, call.args, block, 'set_weights');
     }
     case 'commitWeights': {
       const subnet = getSubnet(state, call.args.netuid);
-      const epoch = commitWeights(subnet, origin, call.args.commitHash, block);
-      return ok(null, { name: 'WeightsCommitted', block, netuid: subnet.netuid, data: { hotkey: origin, hash: call.args.commitHash, epoch } });
+      const mechid = call.args.mechid ?? 0;
+      const epoch = commitWeights(subnet, origin, call.args.commitHash, block, mechanismOf(subnet, mechid));
+      return ok(null, { name: 'WeightsCommitted', block, netuid: subnet.netuid, data: { hotkey: origin, hash: call.args.commitHash, epoch, mechid } });
     }
     case 'revealWeights': {
       const subnet = getSubnet(state, call.args.netuid);
       const a = call.args;
-      const { queue } = revealQueue(subnet, origin, commitHashFor(origin, subnet.netuid, a.uids, a.values, a.salt, a.versionKey), block);
+      const mech = mechanismOf(subnet, a.mechid ?? 0);
+      const { queue } = revealQueue(subnet, origin, commitHashFor(origin, subnet.netuid, a.uids, a.values, a.salt, a.versionKey, a.mechid ?? 0), block, mech);
       // Validate and store before touching the queue, so a failed reveal leaves the commits in place.
       const result = setWeightsInternal(subnet, origin, a, block, 'reveal');
-      if (queue.length === 0) delete subnet.weightCommits[origin];
-      else subnet.weightCommits[origin] = queue;
+      if (queue.length === 0) delete mech.weightCommits[origin];
+      else mech.weightCommits[origin] = queue;
       return result;
     }
     case 'setHyperparameters': {
       const subnet = getSubnet(state, call.args.netuid);
       if (subnet.ownerColdkey !== origin) throw new ChainError('NotSubnetOwner');
+      const previousCount = mechanismCount(subnet.hp);
       subnet.hp = applyHyperparameterPatch(subnet.hp, call.args.params, subnet.keys.length);
+      resizeMechanisms(subnet, previousCount);
+      if ('tempo' in call.args.params) subnet.lastEpochBlock = block; // sudo_set_tempo restarts the cycle
       return ok(null, { name: 'HyperparametersSet', block, netuid: subnet.netuid, data: { fields: Object.keys(call.args.params).join(',') } });
     }
+    case 'startCall':
+    case 'setTempo':
+    case 'triggerEpoch':
+    case 'setMechanismCount':
+    case 'setMechanismEmissionSplit':
+      return applyOwnerCall(state, origin, call, block);
   }
 }
 
@@ -176,7 +202,13 @@ function registerNetwork(
     lastEpochBlock: block,
     lastMechanismStepBlock: 0,
     pendingEmission: 0n,
+    mechanisms: [],
+    pendingEpochAt: 0,
+    firstEmissionBlock: null,
+    ownerLastBlock: {},
   };
+  subnet.lastEpochBlock = initialLastEpochBlock(netuid, hp.tempo, block);
+  resizeMechanisms(subnet, 1);
   state.subnets[String(netuid)] = subnet;
   appendNeuron(subnet, ownerHotkey, block); // the owner hotkey becomes uid 0, as in do_register_network
   return ok(netuid, { name: 'NetworkAdded', block, netuid, data: { owner: coldkey, ownerHotkey } });
@@ -196,12 +228,26 @@ function appendNeuron(subnet: SubnetState, hotkey: string, block: number): numbe
   subnet.validatorTrust.push(0);
   subnet.emission.push(0n);
   subnet.axons.push(null);
+  for (const m of subnet.mechanisms) {
+    m.weights.push([]);
+    m.bonds.push([]);
+    m.lastUpdate.push(block);
+    m.incentive.push(0);
+  }
   return subnet.keys.length - 1;
 }
 
 /** `replace_neuron` + `clear_neuron`: the new hotkey takes the uid with a clean slate. */
 function replaceNeuron(subnet: SubnetState, uid: number, hotkey: string, block: number): void {
   const old = subnet.keys[uid]!;
+  for (const m of subnet.mechanisms) {
+    delete m.weightCommits[old];
+    m.weights[uid] = [];
+    m.bonds[uid] = [];
+    m.lastUpdate[uid] = block;
+    m.incentive[uid] = 0;
+    for (const row of m.weights) for (const entry of row) if (entry[0] === uid) entry[1] = 0;
+  }
   delete subnet.weightCommits[old];
   subnet.keys[uid] = hotkey;
   subnet.blockAtRegistration[uid] = block;
@@ -249,16 +295,19 @@ function burnedRegister(state: ChainState, coldkey: string, netuid: number, hotk
 
 interface WeightsArgs {
   netuid: number;
+  mechid?: number;
   uids: number[];
   values: number[];
   versionKey: bigint;
 }
 
 function setWeightsInternal(subnet: SubnetState, hotkey: string, args: WeightsArgs, block: number, kind: 'set_weights' | 'reveal'): DispatchResult {
-  const uid = checkSetWeights(subnet, hotkey, args, block, kind);
-  subnet.weights[uid] = weightRowToStore(args.uids, args.values);
+  const mechid = args.mechid ?? 0;
+  const mech = mechanismOf(subnet, mechid);
+  const uid = checkSetWeights(subnet, hotkey, args, block, kind, mech);
+  mech.weights[uid] = weightRowToStore(args.uids, args.values);
   // With commit-reveal on, LastUpdate moves on commits only (a reveal bypasses the rate limit too).
-  if (!subnet.hp.commitRevealWeightsEnabled) subnet.lastUpdate[uid] = block;
+  if (!subnet.hp.commitRevealWeightsEnabled) mech.lastUpdate[uid] = block;
   const name = kind === 'reveal' ? 'WeightsRevealed' : 'WeightsSet';
-  return ok(null, { name, block, netuid: subnet.netuid, data: { hotkey, uid, count: args.uids.length } });
+  return ok(null, { name, block, netuid: subnet.netuid, data: { hotkey, uid, count: args.uids.length, mechid } });
 }

@@ -1,6 +1,7 @@
 import type { SubnetHyperparameters } from './types.ts';
 import { ChainError } from './types.ts';
 import { hyperparametersPatchSchema, type HyperparametersPatch } from './codec.ts';
+import { checkMechanismParams } from './mechanisms.ts';
 
 /** 1 TAO in RAO. */
 export const RAO_PER_TAO = 1_000_000_000n;
@@ -51,13 +52,15 @@ export function newSubnetHyperparameters(): SubnetHyperparameters {
     burn: RAO_PER_TAO,
     minBurn: 500_000n,
     maxBurn: 100n * RAO_PER_TAO,
+    mechanismCount: 1,
   };
 }
 
 /**
  * Validate an owner's patch and return the merged hyperparameters, or throw ChainError with the
- * subtensor/admin-utils error name. Range checks follow subtensor, except tempo (any 1…50 400 here,
- * so demos can run fast epochs).
+ * subtensor/admin-utils error name. This is the root (sudo) path: no freeze window or owner rate
+ * limit. Range checks follow subtensor, except tempo (any 1…50 400 here, so demos can run fast
+ * epochs; the owner's `setTempo` keeps subtensor's 360…50 400).
  */
 export function applyHyperparameterPatch(current: SubnetHyperparameters, patch: unknown, n: number): SubnetHyperparameters {
   if (patch !== null && typeof patch === 'object' && 'activityCutoff' in patch) {
@@ -75,9 +78,13 @@ export function applyHyperparameterPatch(current: SubnetHyperparameters, patch: 
   }
   const p: HyperparametersPatch = parsed.data;
   const next: SubnetHyperparameters = { ...current, ...stripUndefined(p) };
+  if (p.mechanismCount !== undefined && p.mechanismCount !== (current.mechanismCount ?? 1) && p.mechanismEmissionSplit === undefined) {
+    delete next.mechanismEmissionSplit; // a count change resets the split to even
+  }
+  if (next.maxAllowedUids < n) throw new ChainError('MaxAllowedUIdsLessThanCurrentUIds', `maxAllowedUids ${next.maxAllowedUids} is below the current ${n} neurons`);
+  checkMechanismParams(next);
   if (next.alphaLow < 1638 || next.alphaLow > next.alphaHigh) throw new ChainError('AlphaLowOutOfRange');
   if (next.bondsMovingAverage > 975_000n) throw new ChainError('InvalidValue', 'bondsMovingAverage must be ≤ 975000');
-  if (next.maxAllowedUids < n) throw new ChainError('InvalidValue', `maxAllowedUids ${next.maxAllowedUids} is below the current ${n} neurons`);
   if (next.minBurn > next.maxBurn) throw new ChainError('InvalidValue', 'minBurn must be ≤ maxBurn');
   next.burn = clampBig(next.burn, next.minBurn, next.maxBurn);
   next.activityCutoff = activityCutoffFor(next.tempo, next.activityCutoffFactorMilli ?? 13_889);

@@ -6,6 +6,8 @@ import { runEpoch as defaultRunEpoch } from '../consensus/epoch.ts';
 import type {
   BlockInfo,
   DevChain,
+  EpochSchedule,
+  MechanismOption,
   Metagraph,
   ServeAxonParams,
   Ss58,
@@ -21,6 +23,13 @@ import { applyCall } from './dispatch.ts';
 import { blockStep, type EpochFn } from './coinbase.ts';
 import { RAO_PER_TAO } from './hyperparams.ts';
 import { balanceOf, getSubnet, totalHotkeyStake, uidOf } from './state-ops.ts';
+import { mechanismOf } from './mechanisms.ts';
+import { epochSchedule } from './schedule.ts';
+
+/** Only carry `mechid` on the wire when it selects a mechanism other than 0 (the v1 call shape otherwise). */
+function mech(opts: MechanismOption): { mechid?: number } {
+  return opts.mechid ? { mechid: opts.mechid } : {};
+}
 
 export { DEV_ACCOUNT_URIS, DEV_ACCOUNT_BALANCE } from './state-file.ts';
 const RECENT_BLOCKS = 256;
@@ -40,12 +49,22 @@ export interface LocalChainOptions {
   networkLockCost?: bigint;
   /** Fund //Alice … //Ferdie at genesis (default true). */
   devAccounts?: boolean;
+  /** `StartCallDelay` for a new state (blocks after registration before `start_call`); default 0 like the runtime. */
+  startCallDelay?: number;
   /** Seed for the genesis hash (deterministic tests); random by default. */
   genesisSeed?: string;
   /** Epoch implementation (defaults to consensus/epoch.ts runEpoch). */
   runEpoch?: EpochFn;
-  /** Where persistence failures are reported (the chain keeps running). */
+  /** Where persistence failures are reported (the chain keeps running, refusing writes until it can persist). */
   onError?: (err: Error) => void;
+  /** Most signed-request nonces remembered (and persisted) within the replay window; default 50 000. */
+  maxUsedNonces?: number;
+}
+
+/** A signed request's replay identity (public key + nonce) and until when (ms) it must stay refused. */
+export interface ReplayClaim {
+  key: string;
+  expiresAt: number;
 }
 
 export interface DevAccount {
@@ -68,7 +87,10 @@ export class LocalChain implements DevChain {
   readonly kind = 'local' as const;
   readonly devAccounts: DevAccount[];
   private state: ChainState;
-  private readonly opts: Required<Omit<LocalChainOptions, 'statePath' | 'genesisSeed' | 'onError'>> & LocalChainOptions;
+  private readonly opts: Required<Omit<LocalChainOptions, 'statePath' | 'genesisSeed' | 'onError' | 'startCallDelay'>> & LocalChainOptions;
+  /** Last state write failed (null when writes work): writes are refused meanwhile. */
+  private persistFailure: Error | null = null;
+  private usedNonceCount = 0;
   private readonly blockListeners = new Set<(b: BlockInfo) => void>();
   private readonly eventListeners = new Set<(e: ChainEvent) => void>();
   private timer: NodeJS.Timeout | null = null;
@@ -95,8 +117,10 @@ export class LocalChain implements DevChain {
       networkLockCost: 100n * RAO_PER_TAO,
       devAccounts: true,
       runEpoch: defaultRunEpoch,
+      maxUsedNonces: 50_000,
       ...opts,
     };
+    this.usedNonceCount = Object.keys(state.usedNonces).length;
   }
 
   /** Create (or recover from `statePath`) a chain; starts the block timer when `blockTimeMs` > 0. */
@@ -107,6 +131,7 @@ export class LocalChain implements DevChain {
     if (opts.statePath) removeStaleTempFiles(opts.statePath);
     if (opts.statePath && !opts.fresh && existsSync(opts.statePath)) state = loadStateFile(opts.statePath);
     state ??= genesisState(opts, devAccounts);
+    if (opts.startCallDelay !== undefined) state.startCallDelay = opts.startCallDelay;
     if (opts.blockEmission !== undefined) state.blockEmission = opts.blockEmission;
     const chain = new LocalChain(state, opts, devAccounts);
     if (opts.statePath) await chain.flush();
@@ -177,11 +202,51 @@ export class LocalChain implements DevChain {
         await writeFileAtomic(path, serializeState(this.state));
         this.persistedSeq = seq;
         this.lastPersistMs = performance.now() - t0;
+        if (this.persistFailure) this.report(new Error(`state writes to ${path} work again; accepting writes`));
+        this.persistFailure = null;
       } catch (e) {
-        this.report(e);
+        // reported once per outage, not once per block
+        if (!this.persistFailure) this.report(new Error(`cannot write chain state ${path}: ${(e as Error).message}; refusing writes until it can`));
+        this.persistFailure = e instanceof Error ? e : new Error(String(e));
       }
     });
     return this.writeQueue;
+  }
+
+  /** Why state writes fail right now (null when they work). */
+  get persistenceError(): string | null {
+    return this.persistFailure ? this.persistFailure.message : null;
+  }
+
+  /** Before a write: if persistence is failing, retry it once; still failing → refuse (nothing applied). */
+  private async ensureWritable(): Promise<void> {
+    if (!this.persistFailure) return;
+    await this.flush();
+    if (this.persistFailure) throw new ChainError('PersistenceFailed', `the chain state cannot be written (${this.persistFailure.message}); writes are refused until it can`);
+  }
+
+  /** After a mutation: acknowledged only once written. */
+  private async durable(): Promise<void> {
+    const seq = this.mutationSeq;
+    await this.flush();
+    if (this.opts.statePath && this.persistedSeq < seq) {
+      throw new ChainError('PersistenceFailed', `applied in memory but the chain state could not be written (${this.persistenceError ?? 'unknown error'}): NOT acknowledged; writes are refused until the state can be written`);
+    }
+  }
+
+  /** Record a replay identity in the state (persisted with the call); false when already used. */
+  private claimNonce(claim: ReplayClaim): boolean {
+    const used = this.state.usedNonces;
+    if (used[claim.key] !== undefined) return false;
+    if (this.usedNonceCount >= this.opts.maxUsedNonces) {
+      const now = Date.now();
+      for (const k of Object.keys(used)) if ((used[k] as number) < now) delete used[k];
+      this.usedNonceCount = Object.keys(used).length;
+      if (this.usedNonceCount >= this.opts.maxUsedNonces) throw new ChainError('ExhaustsResources', `more than ${this.opts.maxUsedNonces} signed writes within the replay window; retry later`);
+    }
+    used[claim.key] = claim.expiresAt;
+    this.usedNonceCount++;
+    return true;
   }
 
   private report(e: unknown): void {
@@ -196,19 +261,31 @@ export class LocalChain implements DevChain {
    * Apply a call on behalf of `origin` (already authenticated: in process by holding the Keypair, on
    * the localnet server by signature). Validates the call with zod, persists, then returns.
    */
-  async submit(origin: Ss58, call: ChainCall | unknown): Promise<number | null> {
+  async submit(origin: Ss58, call: ChainCall | unknown, replay?: ReplayClaim): Promise<number | null> {
     if (this.closed) throw new ChainError('ChainClosed', 'the chain has been closed');
-    const parsed = chainCallSchema.safeParse(call);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ChainError('InvalidCall', issue ? `${issue.path.join('.')}: ${issue.message}` : 'malformed call');
+    await this.ensureWritable();
+    if (replay && !this.claimNonce(replay)) throw new ChainError('Stale', 'replayed request (nonce already used)');
+    let applied: { parsed: ChainCall; result: number | null; events: ChainEvent[] };
+    try {
+      const parsed = chainCallSchema.safeParse(call);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ChainError('InvalidCall', issue ? `${issue.path.join('.')}: ${issue.message}` : 'malformed call');
+      }
+      applied = { parsed: parsed.data, ...applyCall(this.state, origin, parsed.data, { networkLockCost: this.opts.networkLockCost }) };
+    } catch (e) {
+      // the used nonce is persisted even when the call fails: its replay must not succeed after a restart
+      if (replay) {
+        this.mutationSeq++;
+        await this.durable();
+      }
+      throw e;
     }
-    const { result, events } = applyCall(this.state, origin, parsed.data, { networkLockCost: this.opts.networkLockCost });
-    this.blockLog.push(toJson({ origin, call: parsed.data }));
+    this.blockLog.push(toJson({ origin, call: applied.parsed }));
     this.mutationSeq++;
-    await this.flush();
-    for (const e of events) this.emitEvent(e);
-    return result;
+    await this.durable();
+    for (const e of applied.events) this.emitEvent(e);
+    return applied.result;
   }
 
   private emitEvent(e: ChainEvent): void {
@@ -248,14 +325,22 @@ export class LocalChain implements DevChain {
     return this.state.subnets[String(netuid)] !== undefined;
   }
 
-  async getHyperparameters(netuid: number): Promise<SubnetHyperparameters> {
-    return { ...getSubnet(this.state, netuid).hp };
+  async listSubnets(): Promise<number[]> {
+    return Object.keys(this.state.subnets).map(Number).sort((a, b) => a - b);
   }
 
-  async getMetagraph(netuid: number): Promise<Metagraph> {
+  async getHyperparameters(netuid: number): Promise<SubnetHyperparameters> {
+    const hp = getSubnet(this.state, netuid).hp;
+    return { ...hp, mechanismCount: hp.mechanismCount ?? 1, ...(hp.mechanismEmissionSplit ? { mechanismEmissionSplit: [...hp.mechanismEmissionSplit] } : {}) };
+  }
+
+  async getMetagraph(netuid: number, opts: MechanismOption = {}): Promise<Metagraph> {
     const s = getSubnet(this.state, netuid);
+    const mechid = opts.mechid ?? 0;
+    const mech = mechanismOf(s, mechid);
     return {
       netuid,
+      ...(mechid !== 0 ? { mechid } : {}),
       block: this.state.head.number,
       n: s.keys.length,
       ownerHotkey: s.ownerHotkey,
@@ -264,10 +349,10 @@ export class LocalChain implements DevChain {
       stake: s.keys.map((hk) => totalHotkeyStake(this.state, netuid, hk)),
       validatorPermit: [...s.validatorPermit],
       active: [...s.active],
-      lastUpdate: [...s.lastUpdate],
+      lastUpdate: [...mech.lastUpdate],
       blockAtRegistration: [...s.blockAtRegistration],
       axons: s.axons.map((a) => (a ? { ...a } : null)),
-      incentive: [...s.incentive],
+      incentive: [...mech.incentive],
       dividends: [...s.dividends],
       consensus: [...s.consensus],
       validatorTrust: [...s.validatorTrust],
@@ -283,12 +368,12 @@ export class LocalChain implements DevChain {
     return getSubnet(this.state, netuid).epochIndex;
   }
 
-  async getWeightCommits(netuid: number, hotkey: Ss58): Promise<WeightCommit[]> {
-    return (getSubnet(this.state, netuid).weightCommits[hotkey] ?? []).map((c) => ({ ...c }));
+  async getWeightCommits(netuid: number, hotkey: Ss58, opts: MechanismOption = {}): Promise<WeightCommit[]> {
+    return (mechanismOf(getSubnet(this.state, netuid), opts.mechid ?? 0).weightCommits[hotkey] ?? []).map((c) => ({ ...c }));
   }
 
-  async getWeights(netuid: number, uid: number): Promise<Array<[number, number]>> {
-    const row = getSubnet(this.state, netuid).weights[uid];
+  async getWeights(netuid: number, uid: number, opts: MechanismOption = {}): Promise<Array<[number, number]>> {
+    const row = mechanismOf(getSubnet(this.state, netuid), opts.mechid ?? 0).weights[uid];
     return row ? row.map(([j, v]) => [j, v] as [number, number]) : [];
   }
 
@@ -329,25 +414,54 @@ export class LocalChain implements DevChain {
     await this.submit(coldkey.ss58Address, { call: 'removeStake', args: { hotkey, netuid, amount } });
   }
 
-  async setWeights(hotkey: Keypair, netuid: number, uids: number[], values: number[], versionKey: bigint): Promise<void> {
-    await this.submit(hotkey.ss58Address, { call: 'setWeights', args: { netuid, uids, values, versionKey } });
+  async transfer(coldkey: Keypair, dest: Ss58, amount: bigint): Promise<void> {
+    await this.submit(coldkey.ss58Address, { call: 'transfer', args: { dest, amount } });
   }
 
-  async commitWeights(hotkey: Keypair, netuid: number, commitHash: string): Promise<void> {
-    await this.submit(hotkey.ss58Address, { call: 'commitWeights', args: { netuid, commitHash } });
+  async setWeights(hotkey: Keypair, netuid: number, uids: number[], values: number[], versionKey: bigint, opts: MechanismOption = {}): Promise<void> {
+    await this.submit(hotkey.ss58Address, { call: 'setWeights', args: { netuid, ...mech(opts), uids, values, versionKey } });
   }
 
-  async revealWeights(hotkey: Keypair, netuid: number, uids: number[], values: number[], salt: number[], versionKey: bigint): Promise<void> {
-    await this.submit(hotkey.ss58Address, { call: 'revealWeights', args: { netuid, uids, values, salt, versionKey } });
+  async commitWeights(hotkey: Keypair, netuid: number, commitHash: string, opts: MechanismOption = {}): Promise<void> {
+    await this.submit(hotkey.ss58Address, { call: 'commitWeights', args: { netuid, ...mech(opts), commitHash } });
+  }
+
+  async revealWeights(hotkey: Keypair, netuid: number, uids: number[], values: number[], salt: number[], versionKey: bigint, opts: MechanismOption = {}): Promise<void> {
+    await this.submit(hotkey.ss58Address, { call: 'revealWeights', args: { netuid, ...mech(opts), uids, values, salt, versionKey } });
+  }
+
+  async startCall(coldkey: Keypair, netuid: number): Promise<void> {
+    await this.submit(coldkey.ss58Address, { call: 'startCall', args: { netuid } });
+  }
+
+  async setTempo(coldkey: Keypair, netuid: number, tempo: number): Promise<void> {
+    await this.submit(coldkey.ss58Address, { call: 'setTempo', args: { netuid, tempo } });
+  }
+
+  async triggerEpoch(coldkey: Keypair, netuid: number): Promise<void> {
+    await this.submit(coldkey.ss58Address, { call: 'triggerEpoch', args: { netuid } });
+  }
+
+  async setMechanismCount(coldkey: Keypair, netuid: number, count: number): Promise<void> {
+    await this.submit(coldkey.ss58Address, { call: 'setMechanismCount', args: { netuid, count } });
+  }
+
+  async setMechanismEmissionSplit(coldkey: Keypair, netuid: number, split: number[] | null): Promise<void> {
+    await this.submit(coldkey.ss58Address, { call: 'setMechanismEmissionSplit', args: { netuid, split } });
+  }
+
+  async getEpochSchedule(netuid: number): Promise<EpochSchedule> {
+    return epochSchedule(getSubnet(this.state, netuid));
   }
 
   async faucet(coldkey: Ss58, amount: bigint): Promise<void> {
     if (amount <= 0n) throw new ChainError('InvalidValue', 'faucet amount must be positive');
+    await this.ensureWritable();
     this.state.balances[coldkey] = balanceOf(this.state, coldkey) + amount;
     this.state.totalIssuance += amount;
     this.blockLog.push(toJson({ faucet: coldkey, amount }));
     this.mutationSeq++;
-    await this.flush();
+    await this.durable();
     this.emitEvent({ name: 'Faucet', block: this.state.head.number, data: { coldkey, amount: amount.toString() } });
   }
 

@@ -8,6 +8,8 @@ import {
   ChainError,
   type BlockInfo,
   type DevChain,
+  type EpochSchedule,
+  type MechanismOption,
   type Metagraph,
   type ServeAxonParams,
   type Ss58,
@@ -212,11 +214,14 @@ export class LocalnetClient implements DevChain {
   subnetExists(netuid: number): Promise<boolean> {
     return this.read('subnetExists', { netuid });
   }
+  listSubnets(): Promise<number[]> {
+    return this.read('listSubnets', {});
+  }
   getHyperparameters(netuid: number): Promise<SubnetHyperparameters> {
     return this.read('getHyperparameters', { netuid });
   }
-  getMetagraph(netuid: number): Promise<Metagraph> {
-    return this.read('getMetagraph', { netuid });
+  getMetagraph(netuid: number, opts: MechanismOption = {}): Promise<Metagraph> {
+    return this.read('getMetagraph', { netuid, ...mech(opts) });
   }
   getUid(netuid: number, hotkey: Ss58): Promise<number | null> {
     return this.read('getUid', { netuid, hotkey });
@@ -224,11 +229,14 @@ export class LocalnetClient implements DevChain {
   getEpochIndex(netuid: number): Promise<number> {
     return this.read('getEpochIndex', { netuid });
   }
-  getWeightCommits(netuid: number, hotkey: Ss58): Promise<WeightCommit[]> {
-    return this.read('getWeightCommits', { netuid, hotkey });
+  getWeightCommits(netuid: number, hotkey: Ss58, opts: MechanismOption = {}): Promise<WeightCommit[]> {
+    return this.read('getWeightCommits', { netuid, hotkey, ...mech(opts) });
   }
-  getWeights(netuid: number, uid: number): Promise<Array<[number, number]>> {
-    return this.read('getWeights', { netuid, uid });
+  getWeights(netuid: number, uid: number, opts: MechanismOption = {}): Promise<Array<[number, number]>> {
+    return this.read('getWeights', { netuid, uid, ...mech(opts) });
+  }
+  getEpochSchedule(netuid: number): Promise<EpochSchedule> {
+    return this.read('getEpochSchedule', { netuid });
   }
   getStake(netuid: number, hotkey: Ss58, coldkey: Ss58): Promise<bigint> {
     return this.read('getStake', { netuid, hotkey, coldkey });
@@ -251,14 +259,32 @@ export class LocalnetClient implements DevChain {
   async removeStake(coldkey: Keypair, hotkey: Ss58, netuid: number, amount: bigint): Promise<void> {
     await this.submit(coldkey, { call: 'removeStake', args: { hotkey, netuid, amount } });
   }
-  async setWeights(hotkey: Keypair, netuid: number, uids: number[], values: number[], versionKey: bigint): Promise<void> {
-    await this.submit(hotkey, { call: 'setWeights', args: { netuid, uids, values, versionKey } });
+  async transfer(coldkey: Keypair, dest: Ss58, amount: bigint): Promise<void> {
+    await this.submit(coldkey, { call: 'transfer', args: { dest, amount } });
   }
-  async commitWeights(hotkey: Keypair, netuid: number, commitHash: string): Promise<void> {
-    await this.submit(hotkey, { call: 'commitWeights', args: { netuid, commitHash } });
+  async setWeights(hotkey: Keypair, netuid: number, uids: number[], values: number[], versionKey: bigint, opts: MechanismOption = {}): Promise<void> {
+    await this.submit(hotkey, { call: 'setWeights', args: { netuid, ...mech(opts), uids, values, versionKey } });
   }
-  async revealWeights(hotkey: Keypair, netuid: number, uids: number[], values: number[], salt: number[], versionKey: bigint): Promise<void> {
-    await this.submit(hotkey, { call: 'revealWeights', args: { netuid, uids, values, salt, versionKey } });
+  async commitWeights(hotkey: Keypair, netuid: number, commitHash: string, opts: MechanismOption = {}): Promise<void> {
+    await this.submit(hotkey, { call: 'commitWeights', args: { netuid, ...mech(opts), commitHash } });
+  }
+  async revealWeights(hotkey: Keypair, netuid: number, uids: number[], values: number[], salt: number[], versionKey: bigint, opts: MechanismOption = {}): Promise<void> {
+    await this.submit(hotkey, { call: 'revealWeights', args: { netuid, ...mech(opts), uids, values, salt, versionKey } });
+  }
+  async startCall(coldkey: Keypair, netuid: number): Promise<void> {
+    await this.submit(coldkey, { call: 'startCall', args: { netuid } });
+  }
+  async setTempo(coldkey: Keypair, netuid: number, tempo: number): Promise<void> {
+    await this.submit(coldkey, { call: 'setTempo', args: { netuid, tempo } });
+  }
+  async triggerEpoch(coldkey: Keypair, netuid: number): Promise<void> {
+    await this.submit(coldkey, { call: 'triggerEpoch', args: { netuid } });
+  }
+  async setMechanismCount(coldkey: Keypair, netuid: number, count: number): Promise<void> {
+    await this.submit(coldkey, { call: 'setMechanismCount', args: { netuid, count } });
+  }
+  async setMechanismEmissionSplit(coldkey: Keypair, netuid: number, split: number[] | null): Promise<void> {
+    await this.submit(coldkey, { call: 'setMechanismEmissionSplit', args: { netuid, split } });
   }
   async setHyperparameters(owner: Keypair, netuid: number, params: Partial<SubnetHyperparameters>): Promise<void> {
     await this.submit(owner, { call: 'setHyperparameters', args: { netuid, params } });
@@ -273,6 +299,11 @@ export class LocalnetClient implements DevChain {
     this.eventListeners.clear();
     this.maybeDropSocket();
   }
+}
+
+/** `mechid` travels only when it selects a mechanism other than 0. */
+function mech(opts: MechanismOption): { mechid?: number } {
+  return opts.mechid ? { mechid: opts.mechid } : {};
 }
 
 /** A throwing subscriber must not break delivery to the others. */

@@ -1,5 +1,6 @@
 import { ChainError } from './types.ts';
 import type { ChainState, SubnetState } from './state.ts';
+import { shouldRunEpochAt } from './schedule.ts';
 
 /** Small accessors over ChainState shared by dispatch, coinbase and reads. */
 
@@ -81,8 +82,9 @@ export function currentEpochWithLookahead(subnet: SubnetState, block: number): n
   return subnet.epochIndex + (shouldRunEpoch(subnet, block) ? 1 : 0);
 }
 
+/** Stateful scheduler: due after `tempo` blocks since `LastEpochBlock`, or at an owner-triggered `PendingEpochAt`. */
 export function shouldRunEpoch(subnet: SubnetState, block: number): boolean {
-  return block - subnet.lastEpochBlock >= subnet.hp.tempo;
+  return shouldRunEpochAt(subnet, block);
 }
 
 export function isImmune(subnet: SubnetState, uid: number, block: number): boolean {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AxonInfo, BlockInfo, SubnetHyperparameters, WeightCommit } from './types.ts';
 import type { SparseRow } from '../consensus/types.ts';
+import { MECHANISM_HARD_CAP, type MechanismState } from './mechanisms.ts';
 import { axonInfoSchema, blockInfoSchema, hyperparametersSchema, toJson, weightCommitSchema, zBig, zBlock, zSparseRow, zSs58, zU16 } from './codec.ts';
 
 /**
@@ -35,6 +36,14 @@ export interface SubnetState {
   lastMechanismStepBlock: number;
   /** Miner + validator share accumulated since the last epoch, RAO. */
   pendingEmission: bigint;
+  /** Storage of mechanisms 1 … count−1 (mechanism 0 is the fields above). */
+  mechanisms: MechanismState[];
+  /** `PendingEpochAt`: block of an owner-triggered epoch, 0 = none. */
+  pendingEpochAt: number;
+  /** `FirstEmissionBlockNumber`: set by `start_call`; no emission before it. */
+  firstEmissionBlock: number | null;
+  /** `LastRateLimitedBlock` of the owner's rate-limited calls. */
+  ownerLastBlock: Record<string, number>;
 }
 
 export interface ChainState {
@@ -54,7 +63,19 @@ export interface ChainState {
   /** Totals for accounting checks. */
   totalIssuance: bigint;
   totalBurned: bigint;
+  /** `StartCallDelay`: blocks after registration before the owner may `start_call` (0 like the runtime). */
+  startCallDelay: number;
+  /** Replay protection: `publicKeyHex:nonce` of accepted signed writes → expiry (ms), pruned past expiry. */
+  usedNonces: Record<string, number>;
 }
+
+const mechanismStateSchema = z.object({
+  weights: z.array(zSparseRow),
+  bonds: z.array(zSparseRow),
+  lastUpdate: z.array(zBlock),
+  incentive: z.array(zU16),
+  weightCommits: z.record(z.array(weightCommitSchema)),
+});
 
 const subnetStateSchema = z.object({
   netuid: z.number().int().min(1).max(65535),
@@ -80,6 +101,11 @@ const subnetStateSchema = z.object({
   lastEpochBlock: zBlock,
   lastMechanismStepBlock: zBlock,
   pendingEmission: zBig,
+  mechanisms: z.array(mechanismStateSchema).max(MECHANISM_HARD_CAP - 1).default([]),
+  pendingEpochAt: zBlock.default(0),
+  // State files from before start_call existed: those subnets were already emitting.
+  firstEmissionBlock: zBlock.nullable().optional(),
+  ownerLastBlock: z.record(zBlock).default({}),
 });
 
 export const chainStateSchema = z.object({
@@ -94,6 +120,8 @@ export const chainStateSchema = z.object({
   subnets: z.record(subnetStateSchema),
   totalIssuance: zBig,
   totalBurned: zBig,
+  startCallDelay: zBlock.default(0),
+  usedNonces: z.record(z.string().max(200), zBlock).default({}),
 });
 
 export function serializeState(state: ChainState): string {
@@ -104,9 +132,12 @@ export function serializeState(state: ChainState): string {
 export function parseState(text: string): ChainState {
   const parsed = chainStateSchema.parse(JSON.parse(text)) as ChainState;
   for (const s of Object.values(parsed.subnets)) {
+    if ((s as { firstEmissionBlock?: number | null }).firstEmissionBlock === undefined) s.firstEmissionBlock = s.registeredAt;
     const n = s.keys.length;
     const perUid = [s.blockAtRegistration, s.lastUpdate, s.weights, s.bonds, s.validatorPermit, s.active, s.incentive, s.emission, s.axons];
+    for (const m of s.mechanisms) perUid.push(m.weights, m.bonds, m.lastUpdate, m.incentive);
     if (perUid.some((a) => a.length !== n)) throw new Error(`subnet ${s.netuid}: per-uid arrays do not match ${n} neurons`);
+    if (s.mechanisms.length !== (s.hp.mechanismCount ?? 1) - 1) throw new Error(`subnet ${s.netuid}: ${s.mechanisms.length + 1} mechanisms stored, mechanismCount ${s.hp.mechanismCount ?? 1}`);
   }
   return parsed;
 }

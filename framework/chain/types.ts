@@ -59,11 +59,38 @@ export interface SubnetHyperparameters {
   burn: bigint;
   minBurn: bigint;
   maxBurn: bigint;
+  /** `MechanismCountCurrent`: incentive mechanisms of the subnet (1 when absent). */
+  mechanismCount?: number;
+  /** `MechanismEmissionSplit`: u16 shares per mechanism summing to 65535; absent = even split. */
+  mechanismEmissionSplit?: number[];
 }
 
-/** A snapshot of one subnet's neurons, indexed by uid (subtensor `Metagraph` runtime API, mechanism 0). */
+/** Selects an incentive mechanism (subtensor `MechId`); absent means mechanism 0. */
+export interface MechanismOption {
+  mechid?: number;
+}
+
+/** Epoch schedule of a subnet (`LastEpochBlock`, `PendingEpochAt`, `FirstEmissionBlockNumber`). */
+export interface EpochSchedule {
+  tempo: number;
+  lastEpochBlock: number;
+  /** Block of an owner-triggered epoch; 0 = none pending. */
+  pendingEpochAt: number;
+  /** `get_next_epoch_start_block`. */
+  nextEpochBlock: number;
+  /** `FirstEmissionBlockNumber`: null until the owner's `start_call`. */
+  firstEmissionBlock: number | null;
+  epochIndex: number;
+}
+
+/**
+ * A snapshot of one subnet's neurons, indexed by uid (subtensor `Metagraph` runtime API, or
+ * `get_mechagraph` for another mechanism: then `incentive` and `lastUpdate` are that mechanism's).
+ */
 export interface Metagraph {
   netuid: number;
+  /** Mechanism whose incentive/lastUpdate this is (absent = 0). */
+  mechid?: number;
   block: number;
   n: number;
   ownerHotkey: Ss58 | null;
@@ -110,14 +137,18 @@ export interface Chain {
 
   getBalance(coldkey: Ss58): Promise<bigint>;
   subnetExists(netuid: number): Promise<boolean>;
+  /** Netuids that exist, ascending (optional: a chain without it is probed with `subnetExists`). */
+  listSubnets?(): Promise<number[]>;
   getHyperparameters(netuid: number): Promise<SubnetHyperparameters>;
-  getMetagraph(netuid: number): Promise<Metagraph>;
+  getMetagraph(netuid: number, opts?: MechanismOption): Promise<Metagraph>;
   getUid(netuid: number, hotkey: Ss58): Promise<number | null>;
   /** `SubnetEpochIndex`: number of epochs run so far (commit-reveal timing). */
   getEpochIndex(netuid: number): Promise<number>;
-  getWeightCommits(netuid: number, hotkey: Ss58): Promise<WeightCommit[]>;
-  /** Stored weight rows for a uid, `[[uid, u16], …]`. */
-  getWeights(netuid: number, uid: number): Promise<Array<[number, number]>>;
+  getWeightCommits(netuid: number, hotkey: Ss58, opts?: MechanismOption): Promise<WeightCommit[]>;
+  /** Stake of `coldkey` on `hotkey` in a subnet, RAO (optional: adapters without a per-coldkey read omit it). */
+  getStake?(netuid: number, hotkey: Ss58, coldkey: Ss58): Promise<bigint>;
+  /** Stored weight rows for a uid, `[[uid, u16], …]` (of mechanism `opts.mechid`, default 0). */
+  getWeights(netuid: number, uid: number, opts?: MechanismOption): Promise<Array<[number, number]>>;
 
   /**
    * Signed by the coldkey; returns the new netuid. Dev chains also accept initial hyperparameter
@@ -131,11 +162,16 @@ export interface Chain {
   /** `add_stake`, signed by the coldkey, amount in RAO. */
   addStake(coldkey: Keypair, hotkey: Ss58, netuid: number, amount: bigint): Promise<void>;
   removeStake(coldkey: Keypair, hotkey: Ss58, netuid: number, amount: bigint): Promise<void>;
-  /** `set_weights`, signed by the hotkey; values are u16 as emitted by convertWeightsAndUidsForEmit. */
-  setWeights(hotkey: Keypair, netuid: number, uids: number[], values: number[], versionKey: bigint): Promise<void>;
-  /** `commit_weights` (commit-reveal v2), signed by the hotkey. */
-  commitWeights(hotkey: Keypair, netuid: number, commitHash: string): Promise<void>;
-  /** `reveal_weights`, signed by the hotkey. */
+  /** `Balances.transfer_keep_alive`, signed by the coldkey, amount in RAO (optional: not every chain adapter has it yet). */
+  transfer?(coldkey: Keypair, dest: Ss58, amount: bigint): Promise<void>;
+  /**
+   * `set_weights` (or `set_mechanism_weights` when `opts.mechid` is given), signed by the hotkey;
+   * values are u16 as emitted by convertWeightsAndUidsForEmit.
+   */
+  setWeights(hotkey: Keypair, netuid: number, uids: number[], values: number[], versionKey: bigint, opts?: MechanismOption): Promise<void>;
+  /** `commit_weights` / `commit_mechanism_weights` (commit-reveal v2), signed by the hotkey. */
+  commitWeights(hotkey: Keypair, netuid: number, commitHash: string, opts?: MechanismOption): Promise<void>;
+  /** `reveal_weights` / `reveal_mechanism_weights`, signed by the hotkey. */
   revealWeights(
     hotkey: Keypair,
     netuid: number,
@@ -143,7 +179,20 @@ export interface Chain {
     values: number[],
     salt: number[],
     versionKey: bigint,
+    opts?: MechanismOption,
   ): Promise<void>;
+  /** `start_call`, signed by the owner coldkey: emission starts the next block. */
+  startCall?(coldkey: Keypair, netuid: number): Promise<void>;
+  /** Owner `set_tempo` (360–50 400, outside the freeze window, once per 360 blocks); restarts the cycle. */
+  setTempo?(coldkey: Keypair, netuid: number, tempo: number): Promise<void>;
+  /** Owner `trigger_epoch`: an epoch fires after the freeze window; refused while commit-reveal is on. */
+  triggerEpoch?(coldkey: Keypair, netuid: number): Promise<void>;
+  /** Owner `sudo_set_mechanism_count`. */
+  setMechanismCount?(coldkey: Keypair, netuid: number, count: number): Promise<void>;
+  /** Owner `sudo_set_mechanism_emission_split` (null resets to the even split). */
+  setMechanismEmissionSplit?(coldkey: Keypair, netuid: number, split: number[] | null): Promise<void>;
+  /** Scheduler state (`LastEpochBlock`, `PendingEpochAt`, `FirstEmissionBlockNumber`). */
+  getEpochSchedule?(netuid: number): Promise<EpochSchedule>;
   close(): Promise<void>;
 }
 

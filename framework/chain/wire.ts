@@ -8,8 +8,10 @@ import {
   zBig,
   zBlock,
   zHash,
+  zMechid,
   zNetuid,
   zSparseRow,
+  zAccount,
   zSs58,
   zU16,
 } from './codec.ts';
@@ -25,18 +27,29 @@ export const SIGNING_CONTEXT = 'subnetkit-localnet/v1:';
 /** Signed writes older or newer than this are refused (replay protection window). */
 export const MAX_CLOCK_SKEW_MS = 60_000;
 
+const epochScheduleSchema = z.object({
+  tempo: zBlock,
+  lastEpochBlock: zBlock,
+  pendingEpochAt: zBlock,
+  nextEpochBlock: zBlock,
+  firstEmissionBlock: zBlock.nullable(),
+  epochIndex: zBlock,
+});
+
 /** Read methods: params schema and result schema, used by the server (params) and client (result). */
 export const readMethods = {
   getBlock: { params: z.object({}).strict(), result: blockInfoSchema },
-  getBalance: { params: z.object({ coldkey: zSs58 }).strict(), result: zBig },
+  getBalance: { params: z.object({ coldkey: zAccount }).strict(), result: zBig },
   subnetExists: { params: z.object({ netuid: zNetuid }).strict(), result: z.boolean() },
+  listSubnets: { params: z.object({}).strict(), result: z.array(zNetuid).max(65536) },
   getHyperparameters: { params: z.object({ netuid: zNetuid }).strict(), result: hyperparametersSchema },
-  getMetagraph: { params: z.object({ netuid: zNetuid }).strict(), result: metagraphSchema },
-  getUid: { params: z.object({ netuid: zNetuid, hotkey: zSs58 }).strict(), result: z.number().int().nullable() },
+  getMetagraph: { params: z.object({ netuid: zNetuid, mechid: zMechid.optional() }).strict(), result: metagraphSchema },
+  getUid: { params: z.object({ netuid: zNetuid, hotkey: zAccount }).strict(), result: z.number().int().nullable() },
   getEpochIndex: { params: z.object({ netuid: zNetuid }).strict(), result: zBlock },
-  getWeightCommits: { params: z.object({ netuid: zNetuid, hotkey: zSs58 }).strict(), result: z.array(weightCommitSchema) },
-  getWeights: { params: z.object({ netuid: zNetuid, uid: zU16 }).strict(), result: zSparseRow },
-  getStake: { params: z.object({ netuid: zNetuid, hotkey: zSs58, coldkey: zSs58 }).strict(), result: zBig },
+  getWeightCommits: { params: z.object({ netuid: zNetuid, hotkey: zAccount, mechid: zMechid.optional() }).strict(), result: z.array(weightCommitSchema) },
+  getWeights: { params: z.object({ netuid: zNetuid, uid: zU16, mechid: zMechid.optional() }).strict(), result: zSparseRow },
+  getEpochSchedule: { params: z.object({ netuid: zNetuid }).strict(), result: epochScheduleSchema },
+  getStake: { params: z.object({ netuid: zNetuid, hotkey: zAccount, coldkey: zAccount }).strict(), result: zBig },
 } as const;
 export type ReadMethod = keyof typeof readMethods;
 
@@ -48,7 +61,7 @@ export const readRequestSchema = z.object({
 export const signedRequestSchema = z.object({
   payload: z.string().max(1_000_000),
   signature: z.string().regex(/^0x[0-9a-fA-F]{128}$/),
-  signer: zSs58,
+  signer: zAccount,
 });
 
 export const signedPayloadSchema = z.object({
@@ -60,7 +73,7 @@ export const signedPayloadSchema = z.object({
   timestamp: zBlock,
 });
 
-export const faucetRequestSchema = z.object({ coldkey: zSs58, amount: zBig });
+export const faucetRequestSchema = z.object({ coldkey: zAccount, amount: zBig });
 
 export const errorBodySchema = z.object({ ok: z.literal(false), error: z.object({ code: z.string().max(100), message: z.string().max(2000) }) });
 export const okBodySchema = z.object({ ok: z.literal(true), result: z.unknown() });

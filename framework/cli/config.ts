@@ -3,6 +3,7 @@ import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { NESTED_CONFIG_KEYS } from './btcli-flags.ts';
 
 /**
  * Layered configuration for long-running commands: CLI flags > environment variables > config file >
@@ -28,11 +29,33 @@ export function loadConfigFile(path: string): Record<string, unknown> {
   try {
     data = extname(full) === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new UserError(`config file ${full} is not valid ${extname(full) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+    const where = (e as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
+    const line = where ? text.split('\n')[where.line - 1]?.trim() : undefined;
+    throw new UserError(`config file ${full} is not valid ${extname(full) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0].replace(/:$/, '')}`, {
+      hint: line !== undefined ? `line ${where!.line}: ${line}` : 'check the file, or point --config / SUBNET_CONFIG elsewhere',
+    });
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new UserError(`config file ${full} must contain an object of options`);
-  return data as Record<string, unknown>;
+  return flattenNestedKeys(data as Record<string, unknown>, full);
+}
+
+/** btcli-style sections (`wallet: {name}`, `subtensor: {network}`) become our flat option names. */
+function flattenNestedKeys(data: Record<string, unknown>, file: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) {
+    const section = NESTED_CONFIG_KEYS[key];
+    if (!section || value === null || typeof value !== 'object' || Array.isArray(value)) {
+      out[key] = value;
+      continue;
+    }
+    for (const [sub, v] of Object.entries(value as Record<string, unknown>)) {
+      const flat = section[sub];
+      if (!flat) throw new UserError(`config file ${file}: unknown option '${key}.${sub}'`, { hint: `known in '${key}': ${Object.keys(section).join(', ')}` });
+      out[flat] = v;
+    }
+  }
+  return out;
 }
 
 function flagName(key: string): string {
@@ -69,6 +92,9 @@ export function resolveConfig<T extends z.ZodRawShape>(src: ConfigSources<T>): z
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0] ?? '');
     const where = origin[key] ?? flagName(key);
+    if (merged[key] === null && where.includes(' in ')) {
+      throw new UserError(`${where} has no value`, { hint: `write '${key}: <value>' (a YAML key ending with ':' and nothing after it is null)` });
+    }
     throw new UserError(`invalid ${where}: ${issue.message}`, { hint: `see --help for ${flagName(key)}` });
   }
   return parsed.data;
@@ -87,8 +113,16 @@ export const cliTao = z
       return z.NEVER;
     }
     const [whole, frac = ''] = s.split('.');
-    return BigInt(whole!) * 1_000_000_000n + BigInt(frac.padEnd(9, '0'));
+    const rao = BigInt(whole!) * 1_000_000_000n + BigInt(frac.padEnd(9, '0'));
+    if (rao > U64_MAX) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${s} TAO is more than a balance can hold (u64 RAO: at most ${formatTao(U64_MAX)} TAO)` });
+      return z.NEVER;
+    }
+    return rao;
   });
+
+/** Balances and stakes are u64 RAO on subtensor. */
+export const U64_MAX = 2n ** 64n - 1n;
 
 /** Format RAO as TAO with up to 9 decimals, trailing zeros trimmed. */
 export function formatTao(rao: bigint): string {

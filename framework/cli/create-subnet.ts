@@ -10,6 +10,8 @@ import { runCli } from './program.ts';
 /** The framework root (this package) and its template. */
 export const FRAMEWORK_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TEMPLATE_DIR = join(FRAMEWORK_ROOT, 'templates');
+/** A source checkout has framework/ beside dist/; an installed package ships only dist/. */
+const IS_CHECKOUT = existsSync(join(FRAMEWORK_ROOT, 'framework'));
 const TEMPLATE_PACKAGE = 'subnet-template';
 const TEXT_FILES = /\.(ts|json|md|txt|ya?ml)$/;
 const SKIP = new Set(['node_modules', '.state', 'dist', 'coverage']);
@@ -37,7 +39,7 @@ const STANDALONE_TSCONFIG = {
 export interface CreateSubnetOptions {
   /** Directory the project folder is created in (default: cwd). */
   parentDir?: string;
-  /** The `subnetkit` dependency spec (default `file:<this framework>`). */
+  /** The `subnetkit` dependency spec (default: `file:<this checkout>`, or `^<version>` when installed from npm). */
   frameworkSpec?: string;
 }
 
@@ -61,12 +63,31 @@ export async function createSubnetProject(name: string, opts: CreateSubnetOption
   const pkgPath = join(dir, 'package.json');
   const pkg = JSON.parse(await readFile(pkgPath, 'utf8')) as { name: string; dependencies?: Record<string, string> };
   pkg.name = name;
-  pkg.dependencies = { ...pkg.dependencies, subnetkit: opts.frameworkSpec ?? `file:${FRAMEWORK_ROOT.replace(/\/$/, '')}` };
+  pkg.dependencies = { ...pkg.dependencies, subnetkit: opts.frameworkSpec ? tarballSpec(opts.frameworkSpec) : await defaultFrameworkSpec() };
   await writeFile(pkgPath, `${JSON.stringify(pkg, null, 2)}\n`);
   await writeFile(join(dir, 'tsconfig.json'), `${JSON.stringify(STANDALONE_TSCONFIG, null, 2)}\n`);
   await writeFile(join(dir, '.gitignore'), 'node_modules/\n.state/\n');
   await writeFile(join(dir, '.npmrc'), 'fund=false\naudit=false\n');
   return dir;
+}
+
+/** A tarball path (e.g. from `npm pack`) is relative to where the user ran us; the project needs it absolute. */
+function tarballSpec(spec: string): string {
+  const path = spec.replace(/^file:/, '');
+  if (!/\.(tgz|tar\.gz)$/.test(path) || /^[a-z+]+:\/\//i.test(path)) return spec;
+  return `file:${resolve(process.env.INIT_CWD ?? process.cwd(), path)}`;
+}
+
+async function defaultFrameworkSpec(): Promise<string> {
+  if (IS_CHECKOUT) return `file:${FRAMEWORK_ROOT.replace(/\/$/, '')}`;
+  const { version } = z.object({ version: z.string() }).parse(JSON.parse(await readFile(join(FRAMEWORK_ROOT, 'package.json'), 'utf8')));
+  return `^${version}`;
+}
+
+/** A project depending on a checkout imports its dist/ (package.json exports): say so when it is not built. */
+function buildNote(spec: string): string {
+  if (!spec.startsWith('file:') || existsSync(join(spec.slice(5), 'dist', 'index.js'))) return '';
+  return `\nnote: ${spec.slice(5)} has no dist/ yet; run \`npm run build\` there first (the project imports the built subnetkit).\n`;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -84,11 +105,12 @@ export function createSubnetProgram(): Command {
     .description('create a new subnet project from the subnetkit template')
     .argument('<name>', 'project folder and npm package name, e.g. my-subnet')
     .option('--dir <parent>', 'create the project inside this folder (default: current directory)')
-    .option('--framework <spec>', 'dependency spec for subnetkit (default: file:<this framework>)')
+    .option('--framework <spec>', 'dependency spec for subnetkit, e.g. ./subnetkit-0.1.0.tgz (default: ^<version> when installed, file:<checkout> in a checkout)')
     .action(async (name: string, flags: { dir?: string; framework?: string }) => {
       const dir = await createSubnetProject(name, { parentDir: flags.dir, frameworkSpec: flags.framework });
       const rel = relative(process.env.INIT_CWD ?? process.cwd(), dir) || '.';
-      process.stdout.write(`created ${dir}\n\nnext:\n  cd ${rel}\n  npm install\n  npm test\n\nthen see README.md to run a miner and a validator on localnet.\n`);
+      const spec = (JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.subnetkit ?? '';
+      process.stdout.write(`created ${dir}\n${buildNote(spec)}\nnext:\n  cd ${rel}\n  npm install\n  npm test\n\nthen see README.md to run a miner and a validator on localnet.\n`);
     });
 }
 

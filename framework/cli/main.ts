@@ -1,24 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { runCli } from './program.ts';
-import { registerWeightsCommands } from '../consensus/weights/cli.ts';
-import { registerConsensusCommands } from '../consensus/cli.ts';
-import { registerSimulateCommands } from '../simulate/cli.ts';
-import { registerWalletCommands } from '../wallet/cli.ts';
-import { registerChainOpsCommands } from './commands/chain-ops.ts';
-import { registerRuntimeCommands } from './commands/runtime.ts';
-import { registerChainCommands } from '../chain/cli.ts';
+import { registerCommandsFor } from './command-index.ts';
 
-// Each concept contributes its own subcommands; add one import and one call per concept.
+// Each concept contributes its own subcommands, loaded on demand: add a concept in command-index.ts.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const program = new Command('subnet')
   .description('TypeScript framework for Bittensor-style subnets')
+  .version(version, '-V, --version', 'print the subnetkit version')
   .showHelpAfterError('(run with --help for usage)');
 
-registerWalletCommands(program);
-registerSimulateCommands(program);
-registerConsensusCommands(program);
-registerWeightsCommands(program);
-registerChainOpsCommands(program);
-registerRuntimeCommands(program);
-registerChainCommands(program);
+await registerCommandsFor(program, process.argv);
 
 await runCli(program, process.argv);

@@ -1,15 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { ChainError } from '../chain/types.ts';
-import { isUserError } from '../errors.ts';
-
-/** Format a zod error as one line naming the offending field. */
-export function describeZodError(err: ZodError, source = 'input'): string {
-  const issue = err.issues[0];
-  if (!issue) return `invalid ${source}`;
-  const path = issue.path.length ? issue.path.join('.') : '(root)';
-  return `invalid ${source}: ${path}: ${issue.message}`;
-}
+import { describeZodError, isUserError } from '../errors.ts';
+import { normaliseBtcliFlags } from './btcli-flags.ts';
+import { describeChainError } from './chain-hints.ts';
+import { quietPolkadotLogs } from '../util/polkadot-log.ts';
 
 /**
  * Run a CLI action with the project's error policy: user mistakes (UserError, zod validation) print one
@@ -23,8 +18,15 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
     cmd.commands.forEach(configure);
   };
   configure(program);
+  quietPolkadotLogs();
+  if (argv.length <= 2) {
+    // `subnet` alone is a usage mistake: show what there is, exit 2 like any other
+    program.outputHelp({ error: true });
+    process.exitCode = 2;
+    return;
+  }
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(normaliseBtcliFlags(argv));
   } catch (e) {
     process.exitCode = exitCodeFor(e);
   }
@@ -43,7 +45,9 @@ function exitCodeFor(e: unknown): number {
   }
   if (e instanceof ChainError) {
     // the chain refused the call (e.g. SettingWeightsTooFast): not a bug, but not a usage error either
-    process.stderr.write(`error: the chain rejected the call: ${e.message}\n`);
+    const { message, hint } = describeChainError(e);
+    process.stderr.write(`error: the chain rejected the call: ${message}\n`);
+    if (hint) process.stderr.write(`hint: ${hint}\n`);
     return 1;
   }
   if (e instanceof ZodError) {

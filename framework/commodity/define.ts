@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { HandlerContext } from '../axon/types.ts';
 import type { BlockInfo, Metagraph } from '../chain/types.ts';
+import { resolveWire, type Wire, type WireProtocol } from '../btauth/wire.ts';
 import { defineSynapse, type SynapseDef } from '../protocol/synapse.ts';
 import type { MinerStateAccess, MinerStateDef } from './miner-state.ts';
 import type { ResolveAt } from './pending.ts';
@@ -122,6 +123,13 @@ export interface CommodityDef<Req extends z.ZodRawShape, Res extends z.ZodRawSha
   streamFraming?: 'raw' | 'sse';
   /** Per-query timeout, ms. */
   timeoutMs: number;
+  /**
+   * Wire between validators and miners: `btauth` (default; btauth/1 of SDK v11, `POST <route>` with a JSON
+   * body) or `synapse` (the v10 Synapse wire, for subnets pinned to SDK v10). Miners serve both on one port.
+   */
+  protocol?: WireProtocol;
+  /** btauth/1 route path (default `/<name>`). */
+  route?: string;
   /** Weights version key (`spec_version`). */
   version?: number;
   /** Miners asked per task by the default sampler. */
@@ -141,7 +149,9 @@ export interface CommodityDef<Req extends z.ZodRawShape, Res extends z.ZodRawSha
 /** A defined commodity: the definition with defaults filled in, plus its SynapseDef. */
 export interface Commodity<Req extends z.ZodRawShape = z.ZodRawShape, Res extends z.ZodRawShape = z.ZodRawShape, D = unknown, S = unknown>
   extends CommodityDef<Req, Res, D, S> {
-  readonly synapse: SynapseDef<Req, Res>;
+  /** The wire types, carrying the wire choice (`synapse.wire`) so the dendrite speaks the chosen protocol. */
+  readonly synapse: SynapseDef<Req, Res> & { readonly wire: Wire };
+  readonly wire: Wire;
   readonly version: number;
   readonly sampleSize: number;
   readonly taskData: z.ZodType<D>;
@@ -160,16 +170,21 @@ export function defineCommodity<Req extends z.ZodRawShape, Res extends z.ZodRawS
   def: CommodityDef<Req, Res, D, S>,
 ): Commodity<Req, Res, D, S> {
   if (!(def.timeoutMs > 0)) throw new Error(`commodity ${def.name}: timeoutMs must be > 0`);
-  const synapse = defineSynapse({
-    name: def.name,
-    request: def.query,
-    response: def.response,
-    requiredHashFields: def.requiredHashFields,
-    streaming: def.streaming,
+  const wire = Object.freeze(resolveWire(def.name, def.protocol, def.route));
+  const synapse = Object.freeze({
+    ...defineSynapse({
+      name: def.name,
+      request: def.query,
+      response: def.response,
+      requiredHashFields: def.requiredHashFields,
+      streaming: def.streaming,
+    }),
+    wire,
   });
   return Object.freeze({
     ...def,
     synapse,
+    wire,
     version: def.version ?? 0,
     sampleSize: def.sampleSize ?? 16,
     taskData: def.taskData ?? (z.unknown() as z.ZodType<D>),

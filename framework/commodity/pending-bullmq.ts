@@ -48,6 +48,11 @@ export class BullPendingStore implements PendingStore {
       .slice(0, limit);
   }
 
+  /** True while the task is stored (not completed). */
+  async has(id: string): Promise<boolean> {
+    return (await this.queue.getJob(id)) !== undefined;
+  }
+
   async complete(id: string): Promise<void> {
     const job = await this.queue.getJob(id);
     if (job) await job.remove();

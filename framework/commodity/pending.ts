@@ -1,5 +1,6 @@
 import { readFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
+import { fileProblem } from '../util/fs-errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 
 /** When a delayed task can be scored: at/after `block`, at/after `time` (unix ms), or both. */
@@ -77,7 +78,7 @@ export class FilePendingStore implements PendingStore {
     try {
       text = await readFile(path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileProblem(e, 'pending task file', path);
     }
     if (text !== null) {
       let parsed: z.SafeParseReturnType<unknown, z.infer<typeof fileSchema>>;
@@ -89,7 +90,9 @@ export class FilePendingStore implements PendingStore {
       if (parsed.success) for (const t of parsed.data.tasks) store.tasks.set(t.id, t);
       else {
         const aside = `${path}.corrupt-${Date.now()}`;
-        await rename(path, aside);
+        await rename(path, aside).catch((e: unknown) => {
+          throw fileProblem(e, 'pending task file (unreadable; moving it aside failed)', path);
+        });
         onWarn(`pending task file ${path} is unreadable; moved to ${aside} and starting empty`);
       }
     }

@@ -3,8 +3,7 @@
  * u64 values may be JSON numbers (safe integers) or decimal strings; RAO outputs are decimal strings.
  */
 import { z } from 'zod';
-import { UserError } from '../errors.ts';
-import { describeZodError } from '../cli/program.ts';
+import { describeZodError, UserError } from '../errors.ts';
 import type { EpochInput, EpochOutput, SparseRow } from './types.ts';
 
 const U64_MAX = (1n << 64n) - 1n;

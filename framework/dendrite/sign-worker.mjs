@@ -4,15 +4,20 @@
 // from it, so the split adapts to how busy each thread is. Results go to `workerData.port` in groups of
 // `flush`: { id, sigs: [index, signature, …] }, then { id, done: true } (or { id, error }).
 import { parentPort, workerData } from 'node:worker_threads';
-import { sr25519Sign, waitReady } from '@polkadot/wasm-crypto';
+import { sr25519Sign as wasmCryptoSign, waitReady } from '@polkadot/wasm-crypto';
 
-const ready = waitReady();
+// the faster schnorrkel build, as keypair.ts signs (wasm-crypto if it cannot load)
+const ready = import('@polkadot-labs/schnorrkel-wasm').then(
+  (m) => m.sr25519_sign,
+  () => waitReady().then((ok) => (ok ? wasmCryptoSign : null)),
+);
 const encoder = new TextEncoder();
 const out = workerData.port;
 
 parentPort.on('message', async ({ id, publicKey, secretKey, messages, claim, flush }) => {
   try {
-    if (!(await ready)) throw new Error('sr25519 WASM backend failed to initialise');
+    const sr25519Sign = await ready;
+    if (!sr25519Sign) throw new Error('sr25519 WASM backend failed to initialise');
     const n = messages.length;
     let sigs = [];
     let next = 0;

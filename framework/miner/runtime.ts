@@ -1,4 +1,6 @@
-import { pino, type Logger } from 'pino';
+import { watchForStalls } from '../chain/stall-watch.ts';
+import type { Logger } from 'pino';
+import { loggerFromEnv } from '../util/log.ts';
 import type { Registry } from 'prom-client';
 import { createAxon, makeBlacklist } from '../axon/index.ts';
 import type { Axon, AxonOptions, BlacklistPolicy, CallerInfoProvider, HandlerContext } from '../axon/types.ts';
@@ -6,6 +8,7 @@ import { metagraphCallerProvider } from '../chain/metagraph-provider.ts';
 import { ChainError, isDevChain, type Chain } from '../chain/types.ts';
 import type { Commodity, MinerSide } from '../commodity/define.ts';
 import { UserError } from '../errors.ts';
+import { serveMetrics, type MetricsServer, type ServeMetricsOptions } from '../metrics/index.ts';
 import { cryptoReady, type Keypair } from '../wallet/keypair.ts';
 
 export interface MinerAxonConfig {
@@ -38,8 +41,15 @@ export interface StartMinerParams<C extends Commodity> {
   callers?: CallerInfoProvider & { close?: () => void | Promise<void> };
   logger?: Logger;
   metricsRegistry?: Registry;
+  /**
+   * Serve the axon's metrics on their own port (bind 127.0.0.1 unless `host` says otherwise). Without it the
+   * registry is only on `handle.axon.metrics`, and on the axon port if `axonOptions.metricsAllow` names peers.
+   */
+  metrics?: ServeMetricsOptions;
   /** Check every N blocks that the hotkey still holds its uid (default 10). */
   registrationCheckBlocks?: number;
+  /** Say once when no block has arrived for this long, and again when blocks resume (ms; default 60 000). */
+  chainStallMs?: number;
   /** Called once when the hotkey lost its uid (pruned: `now` null) or holds another one. */
   onDeregistered?: (change: { uid: number; now: number | null }) => void;
 }
@@ -51,6 +61,8 @@ export interface MinerHandle {
   readonly axon: Axon;
   /** Bound port. */
   readonly port: number;
+  /** Port of the separate metrics server (null without `metrics`). */
+  readonly metricsPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -89,7 +101,7 @@ async function ensureRegistered(p: StartMinerParams<Commodity>, log: Logger): Pr
 export async function startMiner<C extends Commodity>(params: StartMinerParams<C>): Promise<MinerHandle> {
   const p = params as unknown as StartMinerParams<Commodity>;
   await cryptoReady();
-  const log = (p.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ role: 'miner', netuid: p.netuid });
+  const log = (p.logger ?? loggerFromEnv()).child({ role: 'miner', netuid: p.netuid });
   const side = p.miner ?? p.commodity.miner;
   if (!side) throw new UserError(`commodity ${p.commodity.name} has no miner handler`, { hint: 'define `miner.handle` in the commodity or pass `miner`' });
   const uid = await ensureRegistered(p, log);
@@ -117,8 +129,21 @@ export async function startMiner<C extends Commodity>(params: StartMinerParams<C
   axon.attach(p.commodity.synapse, (request, ctx) => side.handle(request as Record<string, unknown>, ctx) as never, {
     blacklist,
     priority: side.priority ? (ctx) => side.priority!(ctx) : undefined,
+    // btauth/1 route and deadline (the v10 wire keeps /<name> and the caller's timeout header)
+    path: p.commodity.wire.path,
+    timeoutMs: p.commodity.timeoutMs,
+    streamFraming: p.commodity.streamFraming,
   });
   await axon.start();
+  let metricsServer: MetricsServer | null = null;
+  try {
+    if (p.metrics) metricsServer = await serveMetrics(axon.metrics, p.metrics);
+  } catch (e) {
+    await axon.stop();
+    await callers.close?.();
+    throw e;
+  }
+  if (metricsServer) log.info({ host: p.metrics?.host ?? '127.0.0.1', port: metricsServer.port }, 'metrics on /metrics');
 
   const info = axon.info();
   try {
@@ -132,6 +157,7 @@ export async function startMiner<C extends Commodity>(params: StartMinerParams<C
   } catch (e) {
     if (e instanceof ChainError && e.code === 'ServingRateLimitExceeded') log.warn('serve_axon rate limited; keeping the previous announcement');
     else {
+      await metricsServer?.close();
       await axon.stop();
       await callers.close?.();
       throw e;
@@ -143,7 +169,9 @@ export async function startMiner<C extends Commodity>(params: StartMinerParams<C
   let registered = true;
   let checking = false;
   const every = Math.max(1, p.registrationCheckBlocks ?? 10);
+  const stalls = watchForStalls(p.chainStallMs ?? 60_000, log, 'the axon keeps serving on the last metagraph snapshot');
   const unsubscribe = p.chain.subscribeBlocks((b) => {
+    stalls.beat(b.number);
     if (!registered || checking || b.number % every !== 0) return;
     checking = true;
     p.chain
@@ -165,6 +193,7 @@ export async function startMiner<C extends Commodity>(params: StartMinerParams<C
     uid,
     axon,
     port: axon.port,
+    metricsPort: metricsServer?.port ?? null,
     get registered() {
       return registered;
     },
@@ -172,6 +201,8 @@ export async function startMiner<C extends Commodity>(params: StartMinerParams<C
       if (stopped) return;
       stopped = true;
       unsubscribe();
+      stalls.stop();
+      await metricsServer?.close();
       await axon.stop();
       await callers.close?.();
       log.info('miner stopped');

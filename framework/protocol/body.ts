@@ -5,6 +5,7 @@ import { pyTyped } from './typed.ts';
 import { castTerminalInfo, terminalInfo, terminalInfoJson, terminalInfoSchema, type TerminalInfo } from './terminal.ts';
 import { ProtocolError, STATUS } from './status.ts';
 import { bodyHash } from './hash.ts';
+import { isIndexKey } from './key-order.ts';
 
 /** The SDK's bookkeeping fields, in `model_dump()` order (they precede the subclass's fields). */
 export type SynapseMeta = {
@@ -264,7 +265,8 @@ export function parseSynapseResponse<S extends SynapseDef>(def: S, json: unknown
  */
 export function parseResponseFields<S extends SynapseDef>(def: S, json: unknown): ResponseOf<S> {
   if (typeof json === 'string') {
-    // Fast path: native JSON.parse, unless a response field holds an integer it would round (then lossless).
+    // Fast path: native JSON.parse, unless a response field holds an integer it would round or an object whose
+    // integer-like keys it may have reordered (then the order-keeping lossless parser).
     let fast: unknown;
     try {
       fast = JSON.parse(json);
@@ -273,16 +275,20 @@ export function parseResponseFields<S extends SynapseDef>(def: S, json: unknown)
     }
     if (fast !== null && typeof fast === 'object' && !Array.isArray(fast)) {
       const obj = fast as Record<string, unknown>;
-      if (!Object.keys(def.response.shape).some((k) => hasUnsafeInteger(obj[k]))) return responseFields(def, obj);
+      if (!Object.keys(def.response.shape).some((k) => needsLossless(obj[k]))) return responseFields(def, obj);
     }
   }
   return responseFields(def, asObject(json, STATUS.UNPROCESSABLE));
 }
 
-function hasUnsafeInteger(v: unknown): boolean {
+function needsLossless(v: unknown): boolean {
   if (typeof v === 'number') return Number.isInteger(v) && !Number.isSafeInteger(v);
-  if (Array.isArray(v)) return v.some(hasUnsafeInteger);
-  if (v !== null && typeof v === 'object') return Object.values(v).some(hasUnsafeInteger);
+  if (Array.isArray(v)) return v.some(needsLossless);
+  if (v !== null && typeof v === 'object') {
+    // JS lists integer-like keys first: if there is one, the first key is one
+    const keys = Object.keys(v);
+    return (keys.length > 1 && isIndexKey(keys[0] as string)) || Object.values(v).some(needsLossless);
+  }
   return false;
 }
 

@@ -1,8 +1,11 @@
+import { isIndexKey, setKeyOrder } from './key-order.ts';
+
 /**
  * A strict, allocation-light JSON parser for the hot path (every request body). It accepts only plain,
  * valid JSON and declines (returns FAST_JSON_DECLINED) on anything unusual — duplicate or `__proto__` keys,
  * deep nesting, any syntax error — so the caller can fall back to the reference parser, which decides the
  * value or the error message. Numbers go through the caller's literal parser, exactly as with lossless-json.
+ * An object whose integer-like keys JS would move to the front keeps its wire order (see key-order.ts).
  */
 export const FAST_JSON_DECLINED: unique symbol = Symbol('fast-json declined');
 
@@ -113,12 +116,16 @@ class Parser {
       this.i++;
       return obj;
     }
+    // Wire order, recorded only once an integer-like key shows up (until then Object.keys is the order).
+    let order: string[] | undefined;
     for (;;) {
       this.ws();
       if (t.charCodeAt(this.i) !== 0x22) throw DECLINE;
       this.i++;
       const key = this.str();
       if (key === '__proto__' || Object.hasOwn(obj, key)) throw DECLINE;
+      if (order !== undefined) order.push(key);
+      else if (isIndexKey(key)) (order = Object.keys(obj)).push(key);
       this.ws();
       if (t.charCodeAt(this.i) !== 0x3a) throw DECLINE;
       this.i++;
@@ -126,7 +133,10 @@ class Parser {
       this.ws();
       const d = t.charCodeAt(this.i++);
       if (d === 0x2c) continue;
-      if (d === 0x7d) return obj;
+      if (d === 0x7d) {
+        if (order !== undefined) setKeyOrder(obj, order);
+        return obj;
+      }
       throw DECLINE;
     }
   }

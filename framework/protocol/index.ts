@@ -1,6 +1,7 @@
 export * from './synapse.ts';
 export * from './python.ts';
 export * from './typed.ts';
+export * from './key-order.ts';
 export * from './hash.ts';
 export * from './signing.ts';
 export * from './terminal.ts';

@@ -1,5 +1,6 @@
 import { parse as losslessParse } from 'lossless-json';
 import { FAST_JSON_DECLINED, fastParseJson } from './fast-json.ts';
+import { copyKeyOrder, orderedKeys } from './key-order.ts';
 
 /**
  * Python value semantics for the wire format. The SDK hashes `str(model_dump()[field])` and sends
@@ -9,6 +10,10 @@ import { FAST_JSON_DECLINED, fastParseJson } from './fast-json.ts';
  * an integer-valued `number` (or a `bigint`) is an int, any other number is a float, and a float that
  * happens to be integral (1.0, -0.0, 1e16) is carried as a `PyFloat`. `pyTyped(schema, value)` adds the
  * PyFloat markers from a zod schema: `z.number()` is float, `z.number().int()` / `z.bigint()` is int.
+ *
+ * Containers: an array is a Python list unless marked as a tuple (`pyTupleValue`, done by `pyTyped` for a
+ * `pyTuple(...)` schema); a `Map` is a dict whose keys keep their JS kind and insertion order (int keys print
+ * bare: `{3: 0.5}`); a plain object is a dict with str keys, printed in its wire order (key-order.ts).
  */
 export class PyFloat {
   constructor(readonly value: number) {}
@@ -87,7 +92,31 @@ export function pyStrRepr(s: string): string {
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat) && !(v instanceof Map);
+}
+
+/** Arrays that stand for Python tuples (marked, so they stay arrays for JSON and zod). */
+const TUPLES = new WeakSet<readonly unknown[]>();
+
+/** Mark an array as a Python tuple: `str()` prints `(3, 2.0)` / `(3,)`; JSON stays an array. Returns it. */
+export function pyTupleValue<T extends unknown[]>(items: T): T {
+  TUPLES.add(items);
+  return items;
+}
+
+export function isPyTupleValue(v: unknown): boolean {
+  return Array.isArray(v) && TUPLES.has(v);
+}
+
+/** A dict key as json.dumps writes it (it turns int/float/bool/None keys into strings). */
+function jsonKey(k: unknown, ensureAscii: boolean): string {
+  if (typeof k === 'string') return pyJsonString(k, ensureAscii);
+  if (typeof k === 'bigint') return `"${k}"`;
+  if (typeof k === 'number') return `"${Number.isInteger(k) ? pyIntStr(k) : pyJsonFloat(k)}"`;
+  if (k instanceof PyFloat) return `"${pyJsonFloat(k.value)}"`;
+  if (k === true || k === false) return `"${String(k)}"`;
+  if (k === null) return '"null"';
+  throw new TypeError(`pyJsonDumps: unsupported dict key of type ${typeof k}`);
 }
 
 /** Python `repr()` of a JSON-shaped value (None/True/False, 'quoted' strings, [..], {..}). */
@@ -99,10 +128,18 @@ export function pythonRepr(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? pyIntStr(value) : pyFloatRepr(value);
   if (value instanceof PyFloat) return pyFloatRepr(value.value);
   if (typeof value === 'string') return pyStrRepr(value);
-  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
+  if (Array.isArray(value)) {
+    if (!TUPLES.has(value)) return `[${value.map(pythonRepr).join(', ')}]`;
+    return value.length === 1 ? `(${pythonRepr(value[0])},)` : `(${value.map(pythonRepr).join(', ')})`;
+  }
+  if (value instanceof Map) {
+    const parts: string[] = [];
+    for (const [k, v] of value) parts.push(`${pythonRepr(k)}: ${pythonRepr(v)}`);
+    return `{${parts.join(', ')}}`;
+  }
   if (isPlainObject(value)) {
     const parts: string[] = [];
-    for (const [k, v] of Object.entries(value)) parts.push(`${pyStrRepr(k)}: ${pythonRepr(v)}`);
+    for (const k of orderedKeys(value)) parts.push(`${pyStrRepr(k)}: ${pythonRepr(value[k])}`);
     return `{${parts.join(', ')}}`;
   }
   throw new TypeError(`pythonRepr: unsupported value of type ${typeof value}`);
@@ -165,10 +202,19 @@ export function pyJsonDumps(value: unknown, opts: PyJsonOptions = {}): string {
       for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : item) + dump(v[i]);
       return out + ']';
     }
+    if (v instanceof Map) {
+      let out = '{';
+      let first = true;
+      for (const [k, x] of v) {
+        out += (first ? '' : item) + jsonKey(k, ensureAscii) + kv + dump(x);
+        first = false;
+      }
+      return out + '}';
+    }
     if (isPlainObject(v)) {
       let out = '{';
       let first = true;
-      for (const k of Object.keys(v)) {
+      for (const k of orderedKeys(v)) {
         out += (first ? '' : item) + pyJsonString(k, ensureAscii) + kv + dump(v[k]);
         first = false;
       }
@@ -199,6 +245,8 @@ function parseNumberLiteral(text: string): number | bigint | PyFloat {
 /**
  * Parse JSON the way Python's json.loads sees it: integers beyond 2^53 become bigint (no precision loss),
  * and integral float literals (`1.0`, `1e16`) become PyFloat so `str()` prints them as floats.
+ * Objects keep their wire key order (key-order.ts) on the fast path; the rare fallback (a `__proto__` key,
+ * nesting deeper than 64) does not record it.
  * Throws SyntaxError on invalid JSON (and on duplicate keys, which Python would accept last-wins).
  */
 export function parsePyJson(text: string): unknown {
@@ -212,10 +260,11 @@ export function parsePyJson(text: string): unknown {
 export function stripPyFloats(value: unknown): unknown {
   if (value instanceof PyFloat) return value.value;
   if (Array.isArray(value)) return value.map(stripPyFloats);
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [stripPyFloats(k), stripPyFloats(v)]));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = stripPyFloats(v);
-    return out;
+    return copyKeyOrder(value, out);
   }
   return value;
 }
@@ -225,10 +274,11 @@ export function allFloats(value: unknown): unknown {
   if (typeof value === 'number') return new PyFloat(value);
   if (typeof value === 'bigint') return new PyFloat(Number(value));
   if (Array.isArray(value)) return value.map(allFloats);
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, allFloats(v)]));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = allFloats(v);
-    return out;
+    return copyKeyOrder(value, out);
   }
   return value;
 }

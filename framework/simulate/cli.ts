@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
+import { mechanismEmission, mechanismFlags } from '../consensus/mechanism-split.ts';
 import { UserError } from '../errors.ts';
 import { cliInt, resolveConfig } from '../cli/config.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
@@ -8,7 +9,7 @@ import { runScenario } from './index.ts';
 import { builtinScenarios, findBuiltinScenario } from './scenarios.ts';
 import { parseScenarioFile } from './scenario-file.ts';
 import { formatRunTables, formatSummary, renderMetricChart, resultsToJson, slug } from './report.ts';
-import { MODES, type Mode, type Scenario, type SimulationResult } from './types.ts';
+import { MODES, defaultHyperparameters, type Mode, type Scenario, type SimulationResult } from './types.ts';
 
 const optionsSchema = z.object({
   scenario: z.string().min(1).optional(),
@@ -18,6 +19,8 @@ const optionsSchema = z.object({
   json: z.boolean().default(false),
   list: z.boolean().default(false),
   progress: z.boolean().default(false),
+  mechid: z.string().optional(),
+  split: z.string().optional(),
 });
 
 /** flags > env > defaults, validated by the shared config layer (errors name the flag or variable). */
@@ -93,6 +96,19 @@ async function simulateAction(flags: Record<string, unknown>): Promise<void> {
   if (opts.list) return listScenarios(opts.json);
   if (!opts.scenario) throw new UserError('missing --scenario', { hint: 'run `subnet simulate --list` for the built-in scenarios' });
   const scenario = await loadScenario(opts.scenario);
+  let mech: ReturnType<typeof mechanismFlags>;
+  try {
+    mech = mechanismFlags(opts.mechid, opts.split);
+  } catch (e) {
+    throw new UserError((e as Error).message, { hint: 'e.g. --mechid 1 --split 0.7,0.3' });
+  }
+  if (mech) {
+    // the scenario is one mechanism of a subnet: every epoch runs on that mechanism's share
+    const hp = (scenario.hyperparameters ??= {});
+    const total = hp.emission ?? defaultHyperparameters(hp.tempo).emission;
+    hp.emission = mechanismEmission(total, mech.mechid, mech.split);
+    process.stderr.write(`mechanism ${mech.mechid}: ${hp.emission} of ${total} RAO per epoch (split ${mech.split.join(',')})\n`);
+  }
   const modes: Mode[] = opts.mode === 'all' ? [...MODES] : [opts.mode];
   const showProgress = opts.progress || process.stderr.isTTY === true;
   const results = modes.map((mode) =>
@@ -122,6 +138,8 @@ export function registerSimulateCommands(program: Command): void {
     .option('-o, --out <dir>', 'write SVG charts (dividends, incentive) and the JSON results to this directory [env SUBNET_SIMULATE_OUT]')
     .option('--json', 'print machine-readable results (JSON) instead of tables')
     .option('--list', 'list the built-in scenarios')
+    .option('--mechid <k>', "simulate incentive mechanism K of a subnet: each epoch gets its share of the emission (with --split)")
+    .option('--split <list>', 'emission split between mechanisms, e.g. 0.7,0.3')
     .option('--progress', 'show a progress line on stderr even when it is not a terminal')
     // Throw commander's errors (bad choice, unknown option) to runCli, which exits 2, instead of exit(1).
     .exitOverride()

@@ -1,4 +1,4 @@
-import { renderTable } from '../cli/table.ts';
+import { renderTable } from '../util/table.ts';
 import { renderSvgChart, type ChartPanel } from './svg-chart.ts';
 import type { Mode, SimulationResult } from './types.ts';
 

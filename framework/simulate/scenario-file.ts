@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { UserError } from '../errors.ts';
-import { describeZodError } from '../cli/program.ts';
+import { describeZodError, UserError } from '../errors.ts';
 import { checkScenario } from './engine.ts';
 import type { Participant, Scenario, WeightTargets } from './types.ts';
 

@@ -1,5 +1,6 @@
 import type { Commodity, MinerAnswer } from '../commodity/define.ts';
 import type { StoredAnswer } from '../commodity/pending.ts';
+import type { AxonTargetLike, DendriteLike } from './types.ts';
 
 export type Req = Record<string, unknown>;
 export type Res = Record<string, unknown>;
@@ -48,4 +49,28 @@ export function reviveAnswers(commodity: Commodity, stored: StoredAnswer[]): Min
       ...(a.stream ? { stream: a.stream } : {}),
     };
   });
+}
+
+/**
+ * A streaming commodity's round: one stream per target, `concurrency` at a time; each answer carries the
+ * per-chunk telemetry (chunks with arrival times, time to first chunk, chunks/s) the scorer rates speed by.
+ * Shared by the embedded validator and the split validator's workers.
+ */
+export async function streamAnswers(
+  dendrite: DendriteLike, commodity: Commodity, targets: readonly AxonTargetLike[], queries: readonly Req[],
+  who: ReadonlyArray<{ uid: number; hotkey: string }>, timeoutMs: number, concurrency: number,
+): Promise<MinerAnswer<Req, Res>[]> {
+  const stream = dendrite.stream?.bind(dendrite);
+  if (!stream) throw new Error('the dendrite in use cannot stream, but the commodity is streaming');
+  const out = new Array<MinerAnswer<Req, Res>>(targets.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      const r = await stream(targets[i]!, commodity.synapse, queries[i]!, { timeoutMs, framing: commodity.streamFraming });
+      out[i] = { ...toAnswer(commodity, who[i]!.uid, who[i]!.hotkey, queries[i]!, r), stream: { chunks: r.chunks, timeToFirstChunkMs: r.timeToFirstChunkMs, chunksPerSecond: r.chunksPerSecond } };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), targets.length) }, worker));
+  return out;
 }

@@ -5,8 +5,13 @@ import type { EmitWeights } from '../consensus/weights/emit.ts';
 import type { Keypair } from '../wallet/keypair.ts';
 import type { StoredCommit } from './state.ts';
 
-export type WeightOutcome = 'set' | 'committed' | 'revealed' | 'rate_limited' | 'error';
+export type WeightOutcome = 'set' | 'committed' | 'revealed' | 'rate_limited' | 'skipped' | 'error';
 type Timed = <T>(op: string, fn: () => Promise<T>) => Promise<T>;
+
+/** Mechanism 0 uses the plain calls, so chains without mechanisms see the v1 shapes. */
+function mechOpt(mechid: number | undefined): { mechid: number } | undefined {
+  return mechid ? { mechid } : undefined;
+}
 
 /**
  * Commit (v2 hash) the weights. The salt and values are persisted *before* the extrinsic is sent, so a
@@ -16,6 +21,8 @@ export async function commitWeights(args: {
   chain: Chain;
   hotkey: Keypair;
   netuid: number;
+  /** Incentive mechanism (default 0): the hash covers its storage index, the calls carry it. */
+  mechid?: number;
   block: number;
   emit: EmitWeights;
   /** Hotkey of each uid in `emit.uids`. */
@@ -25,9 +32,10 @@ export async function commitWeights(args: {
   remember: (c: StoredCommit | null, replace?: StoredCommit) => Promise<void>;
 }): Promise<void> {
   const salt = generateSalt();
+  const mech = mechOpt(args.mechid);
   const hash = commitHashV2({
     hotkey: args.hotkey.publicKey,
-    netuidIndex: netuidStorageIndex(args.netuid),
+    netuidIndex: netuidStorageIndex(args.netuid, args.mechid ?? 0),
     uids: args.emit.uids,
     values: args.emit.values,
     salt,
@@ -47,13 +55,13 @@ export async function commitWeights(args: {
   };
   await args.remember(draft);
   try {
-    await args.timed('commitWeights', () => args.chain.commitWeights(args.hotkey, args.netuid, hash));
+    await args.timed('commitWeights', () => args.chain.commitWeights(args.hotkey, args.netuid, hash, mech));
   } catch (e) {
     await args.remember(null, draft);
     throw e;
   }
   // The chain's own record has the authoritative commit epoch (it applies a look-ahead on fire blocks).
-  const onChain = (await args.timed('getWeightCommits', () => args.chain.getWeightCommits(args.netuid, args.hotkey.ss58Address))).find((c) => c.hash === hash);
+  const onChain = (await args.timed('getWeightCommits', () => args.chain.getWeightCommits(args.netuid, args.hotkey.ss58Address, mech))).find((c) => c.hash === hash);
   await args.remember({ ...draft, confirmed: true, commitEpoch: onChain?.commitEpoch ?? epoch }, draft);
 }
 
@@ -62,6 +70,7 @@ export async function revealDueCommits(args: {
   chain: Chain;
   hotkey: Keypair;
   netuid: number;
+  mechid?: number;
   hyper: SubnetHyperparameters;
   block: number;
   /** Fresh hotkeys by uid (fetched only when a reveal is due). */
@@ -70,7 +79,8 @@ export async function revealDueCommits(args: {
   timed: Timed;
   log: Logger;
 }): Promise<{ commits: StoredCommit[]; changed: boolean; outcomes: WeightOutcome[] }> {
-  const onChain = await args.timed('getWeightCommits', () => args.chain.getWeightCommits(args.netuid, args.hotkey.ss58Address));
+  const mech = mechOpt(args.mechid);
+  const onChain = await args.timed('getWeightCommits', () => args.chain.getWeightCommits(args.netuid, args.hotkey.ss58Address, mech));
   const currentEpoch = await args.timed('getEpochIndex', () => args.chain.getEpochIndex(args.netuid));
   const keep: StoredCommit[] = [];
   const outcomes: WeightOutcome[] = [];
@@ -106,7 +116,7 @@ export async function revealDueCommits(args: {
       continue;
     }
     try {
-      await args.timed('revealWeights', () => args.chain.revealWeights(args.hotkey, args.netuid, c.uids, c.values, c.salt, BigInt(c.versionKey)));
+      await args.timed('revealWeights', () => args.chain.revealWeights(args.hotkey, args.netuid, c.uids, c.values, c.salt, BigInt(c.versionKey), mech));
       args.log.info({ hash: c.hash, uids: c.uids.length }, 'weights revealed');
       outcomes.push('revealed');
       changed = true;
@@ -117,4 +127,64 @@ export async function revealDueCommits(args: {
     }
   }
   return { commits: keep, changed, outcomes };
+}
+
+/** What a weight submission reads and updates of the caller's persisted state. */
+export interface WeightsRecord {
+  commits: StoredCommit[];
+  lastWeightsBlock: number;
+}
+
+/**
+ * Submit computed weights: commit them when the subnet has commit-reveal on, else set them; record the
+ * block and persist. `SettingWeightsTooFast` is an outcome (retry later), other chain errors rethrow.
+ * Shared by the embedded validator and the split coordinator so both behave the same on chain.
+ */
+export async function submitWeights(args: {
+  chain: Chain;
+  hotkey: Keypair;
+  netuid: number;
+  mechid: number;
+  block: number;
+  emit: EmitWeights;
+  hotkeys: string[];
+  versionKey: bigint;
+  hyper: Pick<SubnetHyperparameters, 'commitRevealWeightsEnabled' | 'weightsVersionKey'>;
+  record: WeightsRecord;
+  persist: () => Promise<void>;
+  timed: Timed;
+  log: Logger;
+  notify: (o: WeightOutcome) => void;
+}): Promise<void> {
+  const { chain, hotkey, netuid, block, emit, versionKey, record } = args;
+  try {
+    if (args.hyper.commitRevealWeightsEnabled) {
+      await commitWeights({
+        chain, hotkey, netuid, mechid: args.mechid, block, emit, versionKey, hotkeys: args.hotkeys, timed: args.timed,
+        remember: async (c, replace) => {
+          record.commits = record.commits.filter((x) => x !== replace);
+          if (c) record.commits.push(c);
+          await args.persist();
+        },
+      });
+    } else {
+      await args.timed('setWeights', () => chain.setWeights(hotkey, netuid, emit.uids, emit.values, versionKey, mechOpt(args.mechid)));
+    }
+    record.lastWeightsBlock = block;
+    await args.persist();
+    const outcome = args.hyper.commitRevealWeightsEnabled ? 'committed' : 'set';
+    args.log.info({ block, uids: emit.uids.length }, `weights ${outcome}`);
+    args.notify(outcome);
+  } catch (e) {
+    if (e instanceof ChainError && e.code === 'IncorrectWeightVersionKey') {
+      args.log.error({ versionKey: versionKey.toString(), required: args.hyper.weightsVersionKey.toString() }, 'the subnet requires a newer weights version key; upgrade, or set options.versionKey');
+    }
+    if (e instanceof ChainError && e.code === 'SettingWeightsTooFast') {
+      args.log.info('too soon to set weights; will retry');
+      args.notify('rate_limited');
+      return;
+    }
+    args.notify('error');
+    throw e;
+  }
 }

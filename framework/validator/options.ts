@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Numeric runtime options, checked once at start (one-line UserError on a bad value). */
+/** Numeric (and enum) runtime options, checked once at start (one-line UserError on a bad value). */
 export const numericOptions = z.object({
   alpha: z.number().gt(0).lte(1),
   resyncEveryBlocks: z.number().int().min(1),
@@ -10,6 +10,7 @@ export const numericOptions = z.object({
   queryConcurrency: z.number().int().min(1),
   maxScoreAttempts: z.number().int().min(1),
   retryDelayBlocks: z.number().int().min(1),
+  weightsSemantics: z.enum(['v10', 'v11']).optional(),
 });
 
 /** Transport-level failures (unreachable, reset, unparsable) as the dendrite reports them. */

@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
-import { describeZodError } from '../cli/program.ts';
+import type { Logger } from 'pino';
+import { loggerFromEnv } from '../util/log.ts';
 import { hexToU8a, u8aToHex } from '@polkadot/util';
-import { ChainError, type BlockInfo, type Chain, type Metagraph, type SubnetHyperparameters } from '../chain/types.ts';
+import { watchForStalls, type StallWatch } from '../chain/stall-watch.ts';
+import { type BlockInfo, type Chain, type Metagraph, type SubnetHyperparameters } from '../chain/types.ts';
 import { RetryLater, type Commodity, type MinerAnswer, type Rewards, type ScoredTask, type TaskSpec } from '../commodity/define.ts';
 import { MinerStateStore } from '../commodity/miner-state.ts';
 import { FilePendingStore, type PendingStore, type PendingTask, type ResolveAt } from '../commodity/pending.ts';
@@ -11,15 +12,17 @@ import { SeededRng } from '../commodity/rng.ts';
 import { isServing, sampleMiners } from '../commodity/sampler.ts';
 import { ema } from '../commodity/scorers.ts';
 import { Dendrite } from '../dendrite/index.ts';
-import { UserError } from '../errors.ts';
+import { describeZodError, UserError } from '../errors.ts';
 import { cryptoReady } from '../wallet/keypair.ts';
 import { createValidatorMetrics, type ValidatorMetrics } from './metrics.ts';
-import { loadValidatorState, StateWriter, type StoredCommit, type ValidatorStateFile } from './state.ts';
+import { fileProblem } from '../util/fs-errors.ts';
+import { loadValidatorState, StateWriter, type ValidatorStateFile } from './state.ts';
 import type { AxonTargetLike, DendriteLike, StartValidatorParams, ValidatorHandle, ValidatorOptions } from './types.ts';
 import { computeEmitWeights } from './weights.ts';
 import { looksLikeOwnOutage, numericOptions } from './options.ts';
-import { reviveAnswers, toAnswer, type Req, type Res } from './answers.ts';
-import { commitWeights, revealDueCommits, type WeightOutcome } from './commit-reveal.ts';
+import { reviveAnswers, streamAnswers, toAnswer, type Req, type Res } from './answers.ts';
+import { revealDueCommits, submitWeights, type WeightOutcome } from './commit-reveal.ts';
+import { Sleepers } from '../util/sleepers.ts';
 
 const MAX_SCORED_IDS = 2000;
 
@@ -39,6 +42,10 @@ export async function startValidator<C extends Commodity>(params: StartValidator
 class ValidatorRuntime {
   private readonly chain: Chain;
   private readonly netuid: number;
+  /** Incentive mechanism this runtime prices (0 = the subnet's main one). */
+  private readonly mechid: number;
+  /** Passed to mechanism-aware chain calls; undefined for mechanism 0 so the v1 call shapes are used. */
+  private readonly mech: { mechid: number } | undefined;
   private readonly commodity: Commodity;
   private readonly opts: Required<Pick<ValidatorOptions, 'alpha' | 'resyncEveryBlocks' | 'concurrency' | 'roundIntervalMs' | 'weightsEveryBlocks' | 'queryConcurrency' | 'maxScoreAttempts' | 'retryDelayBlocks'>> &
     ValidatorOptions;
@@ -51,11 +58,13 @@ class ValidatorRuntime {
   private readonly statePath: string;
 
   /**
-   * Dendrites not in use by a task. The axon demands strictly increasing nonces per hotkey:uuid
+   * Dendrites not in use by a task (v10 wire only). The axon demands strictly increasing nonces per hotkey:uuid
    * session, so concurrent tasks must not share a session: each task leases its own dendrite (its own
    * uuid), and a session's requests to any axon are therefore sent one after another, in order.
    */
   private readonly idleDendrites: DendriteLike[] = [];
+  /** The one dendrite of a btauth/1 commodity (no per-session nonce order to keep). */
+  private sharedDendrite: DendriteLike | undefined;
   private readonly ownedDendrites: DendriteLike[] = [];
   private pending!: PendingStore;
   private state!: ValidatorStateFile;
@@ -72,12 +81,14 @@ class ValidatorRuntime {
   private tickRunning: Promise<void> | null = null;
   private tickAgain = false;
   private readonly slots: Promise<void>[] = [];
-  private readonly sleepers = new Set<() => void>();
+  private readonly sleepers = new Sleepers();
   private weightWaiters: Array<(o: WeightOutcome) => void> = [];
 
   constructor(private readonly params: StartValidatorParams<Commodity>) {
     this.chain = params.chain;
     this.netuid = params.netuid;
+    this.mechid = params.mechid ?? 0;
+    this.mech = this.mechid === 0 ? undefined : { mechid: this.mechid };
     this.commodity = params.commodity;
     this.hotkey = params.hotkey;
     this.statePath = params.statePath;
@@ -96,7 +107,8 @@ class ValidatorRuntime {
     const checked = numericOptions.safeParse(this.opts);
     if (!checked.success) throw new UserError(describeZodError(checked.error, 'validator options'));
     if (!Number.isInteger(params.netuid) || params.netuid < 0 || params.netuid > 65535) throw new UserError(`invalid netuid ${params.netuid}`);
-    this.log = (o.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ role: 'validator', netuid: this.netuid });
+    if (!Number.isInteger(this.mechid) || this.mechid < 0 || this.mechid > 15) throw new UserError(`invalid mechanism id ${String(params.mechid)} (0…15)`);
+    this.log = (o.logger ?? loggerFromEnv()).child({ role: 'validator', netuid: this.netuid, ...(this.mech ?? {}) });
     this.metrics = createValidatorMetrics(o.metricsRegistry);
     this.writer = new StateWriter(join(this.statePath, 'validator.json'));
     this.minerState = new MinerStateStore(this.commodity.minerState);
@@ -126,6 +138,12 @@ class ValidatorRuntime {
       commits: [],
     };
     this.state.secret = u8aToHex(secret);
+    // Probe the state directory now: an unwritable one is a start-up problem (one line, exit 2), not a failure at the first round.
+    const statePath = this.statePath;
+    const first = this.state;
+    await this.writer.write(() => first).catch((e: unknown) => {
+      throw fileProblem(e, 'validator state directory', statePath, 'point --state-dir at a writable directory');
+    });
     for (const [hk, s] of Object.entries(this.state.scores)) this.scores.set(hk, s);
     const ms = this.minerState.load(this.state.minerState);
     if (ms.invalid.length > 0) this.log.warn({ hotkeys: ms.invalid }, 'per-miner state failed its schema; those miners start fresh');
@@ -143,6 +161,7 @@ class ValidatorRuntime {
     this.log.info({ uid: this.uid, step: this.state.step, scored: this.scores.size, pending: await this.pending.size() }, 'validator started');
 
     this.running = true;
+    this.stallWatch = watchForStalls(this.opts.chainStallMs ?? 60_000, this.log, 'rounds continue on the last metagraph; weights wait for the chain');
     this.unsubscribe = this.chain.subscribeBlocks((b) => this.onBlock(b));
     for (let i = 0; i < this.opts.concurrency; i++) this.slots.push(this.roundSlot(i));
   }
@@ -153,6 +172,10 @@ class ValidatorRuntime {
       throw new UserError(`subnet ${this.netuid} does not exist`, { hint: 'check --netuid, or create it with `subnet subnets create`' });
     }
     this.block = await this.timed('getBlock', () => this.chain.getBlock());
+    const count = (await this.timed('getHyperparameters', () => this.chain.getHyperparameters(this.netuid))).mechanismCount ?? 1;
+    if (this.mechid >= count) {
+      throw new UserError(`subnet ${this.netuid} has ${count} incentive mechanism(s); mechanism ${this.mechid} does not exist`, { hint: 'the owner raises it with `subnet subnets mechanisms --count N`' });
+    }
     await this.resync();
     if (this.uid === null) {
       throw new UserError(`hotkey ${me} is not registered on subnet ${this.netuid}`, { hint: 'register it first (burned register) and try again' });
@@ -162,6 +185,14 @@ class ValidatorRuntime {
   private async withDendrite<T>(fn: (dendrite: DendriteLike) => Promise<T>): Promise<T> {
     // an injected dendrite is the caller's responsibility (tests, custom transports)
     if (this.params.dendrite) return fn(this.params.dendrite);
+    if (this.commodity.wire.protocol === 'btauth') {
+      // btauth/1 accepts any fresh, unseen nonce: concurrent rounds share one client, no session leases
+      if (!this.sharedDendrite) {
+        this.sharedDendrite = new Dendrite({ keypair: this.hotkey });
+        this.ownedDendrites.push(this.sharedDendrite);
+      }
+      return fn(this.sharedDendrite);
+    }
     let dendrite = this.idleDendrites.pop();
     if (!dendrite) {
       dendrite = new Dendrite({ keypair: this.hotkey });
@@ -201,7 +232,8 @@ class ValidatorRuntime {
   private async shutdown(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
-    for (const wake of this.sleepers) wake();
+    this.stallWatch?.stop();
+    this.sleepers.wakeAll();
     await Promise.allSettled(this.slots);
     await this.tickRunning?.catch(() => {});
     await this.persist();
@@ -224,7 +256,7 @@ class ValidatorRuntime {
 
   private async resync(): Promise<void> {
     const [mg, hyper] = await Promise.all([
-      this.timed('getMetagraph', () => this.chain.getMetagraph(this.netuid)),
+      this.timed('getMetagraph', () => this.chain.getMetagraph(this.netuid, this.mech)),
       this.timed('getHyperparameters', () => this.chain.getHyperparameters(this.netuid)),
     ]);
     const previous = this.state.hotkeys;
@@ -256,6 +288,7 @@ class ValidatorRuntime {
   }
 
   private onBlock(block: BlockInfo): void {
+    this.stallWatch?.beat(block.number);
     if (!this.running) return;
     if (!this.block || block.number > this.block.number) this.block = block;
     if (this.tickRunning) {
@@ -280,26 +313,36 @@ class ValidatorRuntime {
     await this.guard('weights', () => this.maybeWeights());
   }
 
+  private stallWatch: StallWatch | null = null;
+
+  /** Failing steps, with the error last logged and how often it repeated since (a chain outage is logged once, and its end). */
+  private readonly failing = new Map<string, { err: string; since: number; repeats: number }>();
+
   private async guard(what: string, fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
+      const was = this.failing.get(what);
+      if (was) {
+        this.failing.delete(what);
+        this.log.info({ failures: was.repeats + 1, sinceBlock: was.since }, `${what} recovered`);
+      }
     } catch (e) {
-      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, `${what} failed; retrying on a later block`);
+      const err = e instanceof Error ? e.message : String(e);
+      const was = this.failing.get(what);
+      if (was && was.err === err) {
+        was.repeats++;
+        this.log.debug({ err, repeats: was.repeats }, `${what} still failing`);
+        return;
+      }
+      this.failing.set(what, { err, since: this.block.number, repeats: 0 });
+      this.log.warn({ err }, `${what} failed; retrying on every block (repeats of this error are logged at debug)`);
     }
   }
 
   // ---------- rounds ----------
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.sleepers.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.sleepers.add(done);
-    });
+    return this.sleepers.sleep(ms);
   }
 
   private async roundSlot(slot: number): Promise<void> {
@@ -349,6 +392,7 @@ class ValidatorRuntime {
   }
 
   private async runTask(spec: TaskSpec<Req, unknown>, round: number, index: number, block: BlockInfo, metagraph: Metagraph, rng: SeededRng): Promise<number> {
+    const startedAt = Date.now();
     const uids = (spec.uids ?? sampleMiners(metagraph, { k: this.commodity.sampleSize, rng, exclude: [this.hotkey.ss58Address] })).filter(
       (uid) => uid >= 0 && uid < metagraph.n && isServing(metagraph.axons[uid]),
     );
@@ -383,33 +427,22 @@ class ValidatorRuntime {
       resolveAt: spec.resolveAt,
       attempts: 0,
     };
+    const answered = answers.filter((a) => a.ok).length;
     if (spec.resolveAt) {
       await this.enqueue(task, spec.resolveAt, answers);
+      this.log.info({ round, task: task.id, asked: uids.length, answered, ms: Date.now() - startedAt }, 'round queried; scored when the task resolves');
       return uids.length;
     }
-    await this.scoreTask(task, answers, null);
+    const rewards = await this.scoreTask(task, answers, null);
+    const values = rewards ? Object.values(rewards) : [];
+    const meanScore = values.length > 0 ? Number((values.reduce((a, b) => a + b, 0) / values.length).toFixed(4)) : null;
+    this.log.info({ round, task: task.id, asked: uids.length, answered, meanScore, ms: Date.now() - startedAt }, 'round scored');
     return uids.length;
   }
 
   private queryStreaming(targets: AxonTargetLike[], queries: Req[], timeoutMs: number, uids: number[], metagraph: Metagraph): Promise<MinerAnswer<Req, Res>[]> {
-    return this.withDendrite((dendrite) => this.streamWith(dendrite, targets, queries, timeoutMs, uids, metagraph));
-  }
-
-  private async streamWith(dendrite: DendriteLike, targets: AxonTargetLike[], queries: Req[], timeoutMs: number, uids: number[], metagraph: Metagraph): Promise<MinerAnswer<Req, Res>[]> {
-    const stream = dendrite.stream?.bind(dendrite);
-    if (!stream) throw new Error('the dendrite in use cannot stream, but the commodity is streaming');
-    const out = new Array<MinerAnswer<Req, Res>>(targets.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < targets.length) {
-        const i = next++;
-        const hotkey = metagraph.hotkeys[uids[i]];
-        const r = await stream(targets[i], this.commodity.synapse, queries[i], { timeoutMs, framing: this.commodity.streamFraming });
-        out[i] = { ...toAnswer(this.commodity, uids[i], hotkey, queries[i], r), stream: { chunks: r.chunks, timeToFirstChunkMs: r.timeToFirstChunkMs, chunksPerSecond: r.chunksPerSecond } };
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.opts.queryConcurrency, targets.length) }, worker));
-    return out;
+    const who = uids.map((uid) => ({ uid, hotkey: metagraph.hotkeys[uid]! }));
+    return this.withDendrite((dendrite) => streamAnswers(dendrite, this.commodity, targets, queries, who, timeoutMs, this.opts.queryConcurrency));
   }
 
   // ---------- scoring ----------
@@ -431,7 +464,7 @@ class ValidatorRuntime {
   }
 
   /** Score and apply. `pending` is set when the task came from the delayed queue. */
-  private async scoreTask(task: ScoredTask<unknown>, answers: MinerAnswer<Req, Res>[], pending: PendingTask | null): Promise<void> {
+  private async scoreTask(task: ScoredTask<unknown>, answers: MinerAnswer<Req, Res>[], pending: PendingTask | null): Promise<Rewards | null> {
     let outcome: Rewards | RetryLater;
     try {
       outcome = await this.commodity.score({ task, answers, block: this.block, now: Date.now(), metagraph: this.metagraph, state: this.minerState });
@@ -440,14 +473,14 @@ class ValidatorRuntime {
       this.metrics.scoringErrors.inc();
       this.log.warn({ task: task.id, err: e instanceof Error ? e.message : String(e) }, 'scoring failed; no rewards applied');
       if (pending) await this.retryOrDrop(pending, { block: this.block.number + this.opts.retryDelayBlocks });
-      return;
+      return null;
     }
     if (outcome instanceof RetryLater) {
       // a deferral is the commodity's decision (event not resolved yet), not a failure: no attempt used
       if (pending) {
         await this.pending.reschedule(pending.id, outcome.at, pending.attempts);
       } else await this.enqueue(task, outcome.at, answers);
-      return;
+      return null;
     }
     this.applyRewards(outcome);
     if (pending) {
@@ -457,6 +490,7 @@ class ValidatorRuntime {
       await this.pending.complete(task.id);
       this.metrics.pendingTasks.set(await this.pending.size());
     }
+    return outcome;
   }
 
   private async retryOrDrop(p: PendingTask, at: ResolveAt): Promise<void> {
@@ -530,8 +564,8 @@ class ValidatorRuntime {
     if (this.opts.disableWeights || this.uid === null) return;
     const block = this.block.number;
     if (this.hyper.commitRevealWeightsEnabled && this.state.commits.length > 0) {
-      const revealed = await revealDueCommits({ chain: this.chain, hotkey: this.hotkey, netuid: this.netuid, hyper: this.hyper, block, commits: this.state.commits,
-        loadHotkeys: async () => (await this.timed('getMetagraph', () => this.chain.getMetagraph(this.netuid))).hotkeys,
+      const revealed = await revealDueCommits({ chain: this.chain, hotkey: this.hotkey, netuid: this.netuid, mechid: this.mechid, hyper: this.hyper, block, commits: this.state.commits,
+        loadHotkeys: async () => (await this.timed('getMetagraph', () => this.chain.getMetagraph(this.netuid, this.mech))).hotkeys,
         timed: (op, fn) => this.timed(op, fn),
         log: this.log,
       });
@@ -544,43 +578,22 @@ class ValidatorRuntime {
     const lastUpdate = Math.max(this.metagraph.lastUpdate[this.uid] ?? 0, this.state.lastWeightsBlock);
     if (lastUpdate !== 0 && block - lastUpdate < this.hyper.weightsSetRateLimit) return; // the chain's own rule
     if (block - this.state.lastWeightsBlock < this.opts.weightsEveryBlocks) return;
-    const emit = computeEmitWeights(this.scores, this.metagraph, this.hyper, this.commodity.toWeights, this.uid);
+    let emit: ReturnType<typeof computeEmitWeights>;
+    try {
+      emit = computeEmitWeights(this.scores, this.metagraph, this.hyper, this.commodity.toWeights, this.uid, this.opts.weightsSemantics);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      // v11 semantics refuse too few non-zero weights: skip this submission, try again next block
+      this.log.warn({ reason: e.message, semantics: this.opts.weightsSemantics }, 'weights not set');
+      this.notifyWeights('skipped');
+      return;
+    }
     if (!emit) return; // nobody has earned weight yet
     const versionKey = this.versionKey();
-    try {
-      if (this.hyper.commitRevealWeightsEnabled) {
-        await commitWeights({
-          chain: this.chain, hotkey: this.hotkey, netuid: this.netuid, block, emit, versionKey,
-          hotkeys: emit.uids.map((u) => this.metagraph.hotkeys[u]),
-          timed: (op, fn) => this.timed(op, fn),
-          remember: async (c: StoredCommit | null, replace?: StoredCommit) => {
-            this.state.commits = this.state.commits.filter((x) => x !== replace);
-            if (c) this.state.commits.push(c);
-            await this.persist();
-          },
-        });
-        this.state.lastWeightsBlock = block;
-        await this.persist();
-        this.log.info({ block, uids: emit.uids.length }, 'weights committed');
-        this.notifyWeights('committed');
-      } else {
-        await this.timed('setWeights', () => this.chain.setWeights(this.hotkey, this.netuid, emit.uids, emit.values, versionKey));
-        this.state.lastWeightsBlock = block;
-        await this.persist();
-        this.log.info({ block, uids: emit.uids.length }, 'weights set');
-        this.notifyWeights('set');
-      }
-    } catch (e) {
-      if (e instanceof ChainError && e.code === 'IncorrectWeightVersionKey') {
-        this.log.error({ versionKey: versionKey.toString(), required: this.hyper.weightsVersionKey.toString() }, 'the subnet requires a newer weights version key; upgrade, or set options.versionKey');
-      }
-      if (e instanceof ChainError && e.code === 'SettingWeightsTooFast') {
-        this.log.info('too soon to set weights; will retry');
-        this.notifyWeights('rate_limited');
-        return;
-      }
-      this.notifyWeights('error');
-      throw e;
-    }
+    await submitWeights({
+      chain: this.chain, hotkey: this.hotkey, netuid: this.netuid, mechid: this.mechid, block, emit, versionKey, hyper: this.hyper,
+      hotkeys: emit.uids.map((u) => this.metagraph.hotkeys[u]!), record: this.state, persist: () => this.persist(),
+      timed: (op, fn) => this.timed(op, fn), log: this.log, notify: (o) => this.notifyWeights(o),
+    });
   }
 }

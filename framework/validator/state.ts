@@ -1,6 +1,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { fileProblem } from '../util/fs-errors.ts';
 
 const commitSchema = z.object({
   hash: z.string(),
@@ -46,7 +47,7 @@ export async function loadValidatorState(path: string, netuid: number, hotkey: s
     text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: null };
-    throw e;
+    throw fileProblem(e, 'validator state file', path, 'point --state-dir at a writable directory');
   }
   let reason: string | null = null;
   let state: ValidatorStateFile | null = null;
@@ -60,7 +61,9 @@ export async function loadValidatorState(path: string, netuid: number, hotkey: s
   }
   if (state) return { state };
   const aside = `${path}.bad-${Date.now()}`;
-  await rename(path, aside);
+  await rename(path, aside).catch((e: unknown) => {
+    throw fileProblem(e, `validator state file (${reason}; moving it aside failed)`, path);
+  });
   return { state: null, warning: `state file ${path} ${reason}; moved to ${aside}, starting fresh` };
 }
 

@@ -5,6 +5,7 @@ import type { Commodity } from '../commodity/define.ts';
 import type { PendingStore } from '../commodity/pending.ts';
 import type { RequestOf, ResponseOf, SynapseDef } from '../protocol/synapse.ts';
 import type { Keypair } from '../wallet/keypair.ts';
+import type { WeightsSemantics } from '../consensus/weights/v11.ts';
 
 export interface AxonTargetLike {
   ip: string;
@@ -59,6 +60,12 @@ export interface ValidatorOptions {
   weightsEveryBlocks?: number;
   /** Never submit weights (observer mode). */
   disableWeights?: boolean;
+  /**
+   * Which SDK's weight pipeline to reproduce (docs/weights.md): 'v10' (default: process_weights_for_netuid,
+   * pads to MinAllowedWeights so a round never fails) or 'v11' (SetWeights: no padding, no quantile; a round
+   * with too few scored miners is skipped with a warning).
+   */
+  weightsSemantics?: WeightsSemantics;
   /** Weights version key; default the commodity's `version`. */
   versionKey?: bigint;
   /** 32-byte secret for task seeds; default: random on first start, then persisted. */
@@ -69,6 +76,8 @@ export interface ValidatorOptions {
   maxScoreAttempts?: number;
   /** Blocks to wait before retrying a delayed task whose scorer threw (default 5). */
   retryDelayBlocks?: number;
+  /** Say once when no block has arrived for this long, and again when blocks resume (ms; default 60 000). */
+  chainStallMs?: number;
   /** Default: file store at `<statePath>/pending.json`. */
   pendingStore?: PendingStore;
   logger?: Logger;
@@ -80,6 +89,11 @@ export interface StartValidatorParams<C extends Commodity> {
   netuid: number;
   hotkey: Keypair;
   commodity: C;
+  /**
+   * Incentive mechanism whose weights this commodity sets (default 0). To price several commodities
+   * in one process use `startMechanismValidators`.
+   */
+  mechid?: number;
   /** Directory for `validator.json` and `pending.json`. */
   statePath: string;
   /** Default: a new framework Dendrite signed by `hotkey`, closed on stop. */

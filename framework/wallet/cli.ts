@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
-import type { Keypair, MnemonicWords } from './keypair.ts';
-import { canPrompt, passwordFromEnv, promptHidden, promptNewPassword, PASSWORD_ENV } from './password.ts';
+import { schemeOf, type Keypair, type MnemonicWords } from './keypair.ts';
+import { canPrompt, passwordFromEnv, promptHidden, promptNewPassword, BT_PASSWORD_ENV, BT_PASSWORD_FILE_ENV } from './password.ts';
 import {
   createHotkey,
   createWallet,
@@ -34,6 +34,8 @@ const CommonFlags = z.object({
   mnemonic: z.array(z.string()).optional(),
   seed: z.string().optional(),
   ss58: z.string().optional(),
+  crypto: z.enum(['sr25519', 'ed25519'], { message: 'must be sr25519 or ed25519' }).optional(),
+  legacyKeyfile: z.boolean().optional(),
 });
 type Flags = z.infer<typeof CommonFlags>;
 
@@ -62,13 +64,13 @@ function withWalletFlags(cmd: Command, opts: { hotkey?: boolean } = {}): Command
   return cmd;
 }
 
-/** Password for a new coldkey: --no-password > BT_PW_<path> / SUBNET_WALLET_PASSWORD > prompt (twice). */
+/** Password for a new coldkey: --no-password > the environment (passwordFromEnv) > prompt (twice). */
 async function newColdkeyPassword(f: Flags, ref: WalletRef): Promise<string | null> {
   if (f.password === false) return null;
   const fromEnv = passwordFromEnv([walletPaths(ref).coldkey]);
   if (fromEnv !== undefined) return fromEnv;
   if (canPrompt()) return promptNewPassword(`coldkey of wallet '${ref.name}'`);
-  throw new UserError('no coldkey password: not a terminal', { hint: `set ${PASSWORD_ENV}, or pass --no-password for an unencrypted (dev) coldkey` });
+  throw new UserError('no coldkey password: not a terminal', { hint: `set ${BT_PASSWORD_ENV} or ${BT_PASSWORD_FILE_ENV}, or pass --no-password for an unencrypted (dev) coldkey` });
 }
 
 async function regenSource(f: Flags): Promise<RegenSource> {
@@ -91,6 +93,9 @@ function printMnemonic(label: string, pair: Keypair): void {
   if (pair.mnemonic) print(`${label} mnemonic: ${pair.mnemonic}`);
 }
 
+const CRYPTO_OPTION = (): Option => new Option('--crypto <scheme>', 'hotkey signature scheme (SDK v11 key files: cryptoType)').choices(['sr25519', 'ed25519']).default('sr25519');
+const LEGACY_HELP = 'write a btwallet 4.x (SDK v10) key file without the v11 cryptoType/accountType/signingScheme fields (sr25519 only)';
+
 const MNEMONIC_WARNING = 'Write the mnemonic(s) down and keep them offline: they are the only way to recover the keys.';
 
 function printSummary(s: WalletSummary, path: string): void {
@@ -111,6 +116,7 @@ export function registerWalletCommands(program: Command): void {
     .addOption(new Option('--words <n>', 'mnemonic length').choices(['12', '15', '18', '21', '24']))
     .option('--no-password', 'write the coldkey unencrypted (dev/localnet automation only)')
     .option('--overwrite', 'replace existing key files')
+    .option('--legacy-keyfile', LEGACY_HELP)
     .option('--json', 'print the result as JSON (includes the mnemonics)')
     .action(async (raw: unknown) => {
       const f = parseFlags(raw);
@@ -118,7 +124,7 @@ export function registerWalletCommands(program: Command): void {
       const p = walletPaths(ref);
       await refuseExisting([p.coldkey, p.coldkeypub, p.hotkey, p.hotkeypub], f.overwrite, 'pass --overwrite to replace it, or use new-hotkey to add a hotkey');
       const password = await newColdkeyPassword(f, ref);
-      const { coldkey, hotkey } = await createWallet(ref, { password, words: words(f), overwrite: f.overwrite });
+      const { coldkey, hotkey } = await createWallet(ref, { password, words: words(f), overwrite: f.overwrite, legacy: f.legacyKeyfile });
       if (f.json) {
         print(JSON.stringify({
           name: ref.name, path: ref.path, encrypted: password !== null,
@@ -139,13 +145,15 @@ export function registerWalletCommands(program: Command): void {
     .description('create a new unencrypted hotkey in a wallet')
     .addOption(new Option('--words <n>', 'mnemonic length').choices(['12', '15', '18', '21', '24']))
     .option('--overwrite', 'replace an existing hotkey')
+    .addOption(CRYPTO_OPTION())
+    .option('--legacy-keyfile', LEGACY_HELP)
     .option('--json', 'print the result as JSON (includes the mnemonic)')
     .action(async (raw: unknown) => {
       const f = parseFlags(raw);
       const ref = refOf(f);
-      const hotkey = await createHotkey(ref, { words: words(f), overwrite: f.overwrite });
-      if (f.json) return print(JSON.stringify({ name: ref.name, hotkey: { name: ref.hotkey, ss58: hotkey.ss58Address, mnemonic: hotkey.mnemonic } }));
-      print(`created hotkey '${ref.hotkey}' in wallet '${ref.name}'`);
+      const hotkey = await createHotkey(ref, { words: words(f), overwrite: f.overwrite, scheme: f.crypto, legacy: f.legacyKeyfile });
+      if (f.json) return print(JSON.stringify({ name: ref.name, hotkey: { name: ref.hotkey, ss58: hotkey.ss58Address, crypto: schemeOf(hotkey), mnemonic: hotkey.mnemonic } }));
+      print(`created ${schemeOf(hotkey)} hotkey '${ref.hotkey}' in wallet '${ref.name}'`);
       print(keyLine(`hotkey ${ref.hotkey}`, hotkey));
       printMnemonic(`hotkey ${ref.hotkey}`, hotkey);
       print(MNEMONIC_WARNING);
@@ -157,13 +165,14 @@ export function registerWalletCommands(program: Command): void {
     .option('--seed <hex>', '32-byte secret seed, 0x-prefixed hex')
     .option('--no-password', 'write the coldkey unencrypted (dev/localnet automation only)')
     .option('--overwrite', 'replace an existing coldkey')
+    .option('--legacy-keyfile', LEGACY_HELP)
     .action(async (raw: unknown) => {
       const f = parseFlags(raw);
       const ref = refOf(f);
       await refuseExisting([walletPaths(ref).coldkey, walletPaths(ref).coldkeypub], f.overwrite);
       const src = await regenSource(f);
       const password = await newColdkeyPassword(f, ref);
-      const pair = await regenColdkey(ref, src, { password, overwrite: f.overwrite });
+      const pair = await regenColdkey(ref, src, { password, overwrite: f.overwrite, legacy: f.legacyKeyfile });
       print(`regenerated coldkey of wallet '${ref.name}' (${password === null ? 'UNENCRYPTED' : 'encrypted, $NACL'})`);
       print(keyLine('coldkey', pair));
     });
@@ -184,11 +193,13 @@ export function registerWalletCommands(program: Command): void {
     .option('--mnemonic <words...>', 'BIP39 mnemonic (quoted or as separate words); prompted if omitted on a terminal')
     .option('--seed <hex>', '32-byte secret seed, 0x-prefixed hex')
     .option('--overwrite', 'replace an existing hotkey')
+    .addOption(CRYPTO_OPTION())
+    .option('--legacy-keyfile', LEGACY_HELP)
     .action(async (raw: unknown) => {
       const f = parseFlags(raw);
       const ref = refOf(f);
-      const pair = await regenHotkey(ref, await regenSource(f), { overwrite: f.overwrite });
-      print(`regenerated hotkey '${ref.hotkey}' of wallet '${ref.name}'`);
+      const pair = await regenHotkey(ref, await regenSource(f), { overwrite: f.overwrite, scheme: f.crypto, legacy: f.legacyKeyfile });
+      print(`regenerated ${schemeOf(pair)} hotkey '${ref.hotkey}' of wallet '${ref.name}'`);
       print(keyLine(`hotkey ${ref.hotkey}`, pair));
     });
 

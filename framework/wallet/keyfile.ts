@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import {
   btwalletPrivateKey,
+  ed25519KeypairFromSeed,
   keypairFromMnemonic,
   keypairFromPrivateKey,
   keypairFromSeed,
@@ -10,7 +11,9 @@ import {
   ss58Encode,
   u8aToHex,
   hexToU8a,
+  schemeOf,
   type Keypair,
+  type SignatureScheme,
 } from './keypair.ts';
 import { isNaclEncrypted } from './nacl.ts';
 
@@ -18,9 +21,15 @@ import { isNaclEncrypted } from './nacl.ts';
 export interface PublicKeyOnly {
   readonly publicKey: Uint8Array;
   readonly ss58Address: string;
+  /** From the file's `cryptoType`; absent = sr25519. */
+  readonly scheme?: SignatureScheme;
 }
 
-/** btwallet keyfile JSON. Every field is optional; old Python writers stored `null` for absent ones. */
+/**
+ * btwallet keyfile JSON. Every field is optional; old Python writers stored `null` for absent ones. SDK v11
+ * adds `cryptoType` (0 = ed25519, 1 = sr25519; its native layer also has 4–7 for "hashed" and ML-DSA-65
+ * account modes), `accountType` ("standard" | "hashed"), `signingScheme` and `hashedDescriptor`.
+ */
 const hexString = z.string().regex(/^(0x)?[0-9a-fA-F]*$/, 'expected a hex string');
 const KeyfileJson = z.object({
   accountId: hexString.nullish(),
@@ -29,8 +38,42 @@ const KeyfileJson = z.object({
   secretPhrase: z.string().nullish(),
   secretSeed: hexString.nullish(),
   ss58Address: z.string().nullish(),
+  cryptoType: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).nullish(),
+  accountType: z.string().max(64).nullish(),
+  signingScheme: z.string().max(64).nullish(),
+  hashedDescriptor: z.unknown().optional(),
 });
 export type KeyfileJson = z.infer<typeof KeyfileJson>;
+
+/** v11 `cryptoType` codes of the two plain schemes. */
+export const CRYPTO_TYPE: Readonly<Record<SignatureScheme, number>> = Object.freeze({ ed25519: 0, sr25519: 1 });
+const HASHED_CRYPTO_TYPES = new Set([4, 6]);
+const MLDSA_CRYPTO_TYPES = new Set([5, 7]);
+
+/**
+ * The scheme a key file declares; refuses (one line, UserError → exit 2) the v11 account kinds this
+ * framework cannot sign for: "hashed" accounts and ML-DSA-65. A file without `cryptoType` is sr25519.
+ */
+export function keyfileScheme(json: KeyfileJson, label: string): SignatureScheme {
+  const code = json.cryptoType ?? undefined;
+  const account = json.accountType?.toLowerCase();
+  const declared = json.signingScheme?.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (declared?.startsWith('mldsa') || (code !== undefined && MLDSA_CRYPTO_TYPES.has(code))) {
+    throw new UserError(`key file ${label} holds an ML-DSA-65 account, which subnetkit cannot use (only sr25519 and ed25519 keys)`);
+  }
+  if (account === 'hashed' || json.hashedDescriptor !== undefined || (code !== undefined && HASHED_CRYPTO_TYPES.has(code))) {
+    throw new UserError(`key file ${label} holds a "hashed" account, which subnetkit cannot use (only standard sr25519 and ed25519 keys)`);
+  }
+  if (account !== undefined && account !== 'standard') throw new UserError(`key file ${label} has unknown accountType '${json.accountType}'`);
+  if (code !== undefined && code !== 0 && code !== 1) throw new UserError(`key file ${label} has unknown cryptoType ${code} (0 = ed25519, 1 = sr25519)`);
+  const fromCode: SignatureScheme | undefined = code === 0 ? 'ed25519' : code === 1 ? 'sr25519' : undefined;
+  const fromName: SignatureScheme | undefined = declared === undefined ? undefined : declared === 'ed25519' || declared === 'sr25519' ? declared : undefined;
+  if (declared !== undefined && fromName === undefined) throw new UserError(`key file ${label} has unknown signingScheme '${json.signingScheme}'`);
+  if (fromCode && fromName && fromCode !== fromName) {
+    throw new UserError(`corrupt key file ${label}: cryptoType ${code} (${fromCode}) contradicts signingScheme '${json.signingScheme}'`);
+  }
+  return fromCode ?? fromName ?? 'sr25519';
+}
 
 export type KeyfileEncryption = 'none' | 'nacl' | 'ansible-vault' | 'legacy-fernet';
 
@@ -45,20 +88,41 @@ export function keyfileEncryption(data: Uint8Array): KeyfileEncryption {
 
 const hex0x = (bytes: Uint8Array): string => u8aToHex(bytes);
 
-/** Full key file, fields as btwallet's `serialized_keypair_to_keyfile_data` writes them. */
-export function serializeKeyfile(pair: Keypair): string {
+export interface SerializeOptions {
+  /**
+   * Omit the SDK v11 fields (`cryptoType`, `accountType`, `signingScheme`) so btwallet 4.x (SDK v10) can
+   * read the file: it parses key files as string-valued maps and rejects the numeric `cryptoType`. Refused
+   * for ed25519 keys, which a v10 reader would silently load as a different sr25519 key.
+   */
+  legacy?: boolean;
+}
+
+/** The v11 account fields of a standard key of `scheme`. */
+function v11Fields(scheme: SignatureScheme, label: string, opts: SerializeOptions): Record<string, string | number> {
+  if (!opts.legacy) return { cryptoType: CRYPTO_TYPE[scheme], accountType: 'standard', signingScheme: scheme };
+  if (scheme !== 'sr25519') throw new UserError(`cannot write ${label} in the legacy (btwallet 4.x) format: it has no field for ${scheme} keys`);
+  return {};
+}
+
+/**
+ * Full key file, fields as btwallet's `serialized_keypair_to_keyfile_data` writes them, plus the SDK v11
+ * account fields. `privateKey` is btwallet's sr25519 secret (scalar ‖ nonce), or seed ‖ public for ed25519.
+ */
+export function serializeKeyfile(pair: Keypair, opts: SerializeOptions = {}): string {
   const pub = hex0x(pair.publicKey);
-  const data: Record<string, string> = { accountId: pub, publicKey: pub, privateKey: hex0x(btwalletPrivateKey(pair)) };
+  const scheme = schemeOf(pair);
+  const secret = scheme === 'ed25519' ? pair.secretKey : btwalletPrivateKey(pair);
+  const data: Record<string, string | number> = { accountId: pub, publicKey: pub, privateKey: hex0x(secret) };
   if (pair.mnemonic) data.secretPhrase = pair.mnemonic;
   if (pair.seed) data.secretSeed = hex0x(pair.seed);
   data.ss58Address = pair.ss58Address;
-  return JSON.stringify(data);
+  return JSON.stringify({ ...data, ...v11Fields(scheme, 'the key file', opts) });
 }
 
-/** Public key file (`coldkeypub.txt`): btwallet serialises an address-only keypair, so only these three fields. */
-export function serializePubKeyfile(key: PublicKeyOnly): string {
+/** Public key file (`coldkeypub.txt`): btwallet serialises an address-only keypair (three fields), plus the v11 fields. */
+export function serializePubKeyfile(key: PublicKeyOnly, opts: SerializeOptions = {}): string {
   const pub = hex0x(key.publicKey);
-  return JSON.stringify({ accountId: pub, publicKey: pub, ss58Address: key.ss58Address });
+  return JSON.stringify({ accountId: pub, publicKey: pub, ss58Address: key.ss58Address, ...v11Fields(key.scheme ?? 'sr25519', 'the public key file', opts) });
 }
 
 function parseJson(data: Uint8Array, label: string): KeyfileJson {
@@ -91,16 +155,22 @@ export function deserializeKeyfile(data: Uint8Array, label: string): Keypair | P
   const enc = keyfileEncryption(data);
   if (enc !== 'none') throw new UserError(`key file ${label} is encrypted (${enc}); decrypt it first`);
   const json = parseJson(data, label);
+  const scheme = keyfileScheme(json, label);
   let pair: Keypair | undefined;
   try {
-    if (json.secretPhrase) pair = keypairFromMnemonic(json.secretPhrase);
-    else if (json.secretSeed) {
+    if (json.secretPhrase) pair = keypairFromMnemonic(json.secretPhrase, scheme);
+    else if (scheme === 'ed25519') {
+      // secretSeed is the 32-byte seed; privateKey is seed ‖ public (its first half is the seed)
+      const secret = json.secretSeed ?? json.privateKey;
+      if (secret) pair = ed25519KeypairFromSeed(hexToU8a(secret).subarray(0, 32));
+    } else if (json.secretSeed) {
       const seed = hexToU8a(json.secretSeed);
       pair = seed.length === 64 ? keypairFromPrivateKey(seed) : keypairFromSeed(seed);
     } else if (json.privateKey) pair = keypairFromPrivateKey(json.privateKey);
   } catch (e) {
     throw new UserError(`corrupt key file ${label}: ${(e as Error).message}`);
   }
+  const withScheme = (k: PublicKeyOnly): PublicKeyOnly => (scheme === 'sr25519' ? k : { ...k, scheme });
   if (pair) {
     checkPublic(label, json, pair.publicKey);
     return pair;
@@ -108,12 +178,12 @@ export function deserializeKeyfile(data: Uint8Array, label: string): Keypair | P
   if (json.ss58Address) {
     const publicKey = ss58Decode(json.ss58Address);
     checkPublic(label, json, publicKey);
-    return { publicKey, ss58Address: ss58Encode(publicKey) };
+    return withScheme({ publicKey, ss58Address: ss58Encode(publicKey) });
   }
   if (json.publicKey ?? json.accountId) {
     const publicKey = hexToU8a(json.publicKey ?? json.accountId);
     if (publicKey.length !== 32) throw new UserError(`corrupt key file ${label}: publicKey must be 32 bytes`);
-    return { publicKey, ss58Address: ss58Encode(publicKey) };
+    return withScheme({ publicKey, ss58Address: ss58Encode(publicKey) });
   }
   throw new UserError(`corrupt key file ${label}: no secretPhrase, secretSeed, privateKey or ss58Address`);
 }

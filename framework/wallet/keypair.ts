@@ -2,6 +2,7 @@ import { sr25519KeypairFromSeed, sr25519Sign, sr25519Verify, waitReady } from '@
 import { hexToU8a, u8aToHex, stringToU8a, u8aConcat, u8aEq } from '@polkadot/util';
 import {
   decodeAddress,
+  ed25519PairFromSeed,
   encodeAddress,
   keyExtractSuri,
   keyFromPath,
@@ -11,14 +12,18 @@ import {
 } from '@polkadot/util-crypto';
 import { RistrettoPoint } from '@noble/curves/ed25519';
 import { UserError } from '../errors.ts';
+import { ed25519SignNative, ed25519VerifyNative } from './ed25519-native.ts';
 
 /** SS58 prefix used by Bittensor (generic substrate). */
 export const SS58_FORMAT = 42;
 const DEV_PHRASE = 'bottom drive obey lake curtain smoke basket hold race lonely fit walk';
 
+/** Signature schemes a hotkey can use (btauth/1 `X-Bittensor-Crypto`, SDK v11 key files `cryptoType`). */
+export type SignatureScheme = 'sr25519' | 'ed25519';
+
 /**
- * An sr25519 key pair. `secretKey` is the 64-byte schnorrkel secret (key ‖ nonce) in the "ed25519" byte
- * layout that @polkadot/wasm-crypto signs with (scalar × 8). btwallet's `privateKey` field holds the
+ * A key pair; sr25519 unless `scheme` says otherwise. For sr25519, `secretKey` is the 64-byte
+ * schnorrkel secret (key ‖ nonce) in the "ed25519" byte layout that @polkadot/wasm-crypto signs with (scalar × 8). btwallet's `privateKey` field holds the
  * canonical layout instead: convert with `btwalletPrivateKey` / `keypairFromPrivateKey`.
  */
 export interface Keypair {
@@ -29,12 +34,30 @@ export interface Keypair {
   readonly seed?: Uint8Array;
   /** Mnemonic when known (btwallet `secretPhrase`). */
   readonly mnemonic?: string;
+  /** Absent means sr25519 (every key before SDK v11). ed25519 pairs keep seed ‖ public in `secretKey`. */
+  readonly scheme?: SignatureScheme;
+}
+
+/** The scheme a key pair signs with. */
+export function schemeOf(pair: Keypair): SignatureScheme {
+  return pair.scheme ?? 'sr25519';
 }
 
 let ready: Promise<void> | undefined;
-/** Initialise the sr25519 WASM backend once; every async entry point that signs or verifies awaits this. */
+/**
+ * sr25519 signing: the schnorrkel crate built by @polkadot-labs/schnorrkel-wasm signs in ~67 µs where
+ * @polkadot/wasm-crypto takes ~115 µs (measured here; the same secret layout, randomised signatures that
+ * wasm-crypto verifies). Loaded by cryptoReady, so commands that never sign do not compile its WASM;
+ * until then (and if it fails to load) wasm-crypto signs.
+ */
+let fastSr25519Sign: ((publicKey: Uint8Array, secretKey: Uint8Array, message: Uint8Array) => Uint8Array) | null = null;
+
+/** Initialise the sr25519 WASM backends once; every async entry point that signs or verifies awaits this. */
 export function cryptoReady(): Promise<void> {
-  ready ??= waitReady().then((ok) => {
+  ready ??= Promise.all([
+    waitReady(),
+    import('@polkadot-labs/schnorrkel-wasm').then((m) => void (fastSr25519Sign = m.sr25519_sign), () => {}),
+  ]).then(([ok]) => {
     if (!ok) throw new Error('sr25519 WASM backend failed to initialise');
   });
   return ready;
@@ -54,26 +77,37 @@ export function keypairFromSeed(seed: Uint8Array | string): Keypair {
   return fromPair(sr25519KeypairFromSeed(bytes), { seed: bytes });
 }
 
+/** ed25519 key pair from a 32-byte seed (substrate's mini secret, as for sr25519). */
+export function ed25519KeypairFromSeed(seed: Uint8Array | string): Keypair {
+  const bytes = typeof seed === 'string' ? hexToU8a(seed) : seed;
+  if (bytes.length !== 32) throw new UserError(`seed must be 32 bytes, got ${bytes.length}`);
+  const pair = ed25519PairFromSeed(bytes);
+  return { publicKey: pair.publicKey, secretKey: pair.secretKey, ss58Address: encodeAddress(pair.publicKey, SS58_FORMAT), seed: bytes, scheme: 'ed25519' };
+}
+
+function pairFromSeed(seed: Uint8Array, scheme: SignatureScheme): Keypair {
+  return scheme === 'ed25519' ? ed25519KeypairFromSeed(seed) : fromPair(sr25519KeypairFromSeed(seed), { seed });
+}
+
 /** Key pair from a BIP39 mnemonic, derived like substrate/btwallet (mini secret via substrate-bip39). */
-export function keypairFromMnemonic(mnemonic: string): Keypair {
+export function keypairFromMnemonic(mnemonic: string, scheme: SignatureScheme = 'sr25519'): Keypair {
   const phrase = mnemonic.trim().split(/\s+/).join(' ');
   if (!mnemonicValidate(phrase)) throw new UserError('invalid mnemonic: checksum or word list mismatch');
-  const seed = mnemonicToMiniSecret(phrase);
-  return { ...fromPair(sr25519KeypairFromSeed(seed), { seed }), mnemonic: phrase };
+  return { ...pairFromSeed(mnemonicToMiniSecret(phrase), scheme), mnemonic: phrase };
 }
 
 /**
  * Key pair from a substrate URI such as `//Alice` or `<mnemonic>//hard/soft`.
  * Used for dev keys on the local network and in tests.
  */
-export function keypairFromUri(uri: string): Keypair {
+export function keypairFromUri(uri: string, scheme: SignatureScheme = 'sr25519'): Keypair {
   const full = uri.startsWith('//') ? `${DEV_PHRASE}${uri}` : uri;
   const { phrase, path } = keyExtractSuri(full);
-  const seed = mnemonicToMiniSecret(phrase);
-  const root = fromPair(sr25519KeypairFromSeed(seed), { seed });
+  const root = pairFromSeed(mnemonicToMiniSecret(phrase), scheme);
   if (path.length === 0) return { ...root, mnemonic: phrase };
-  const derived = keyFromPath({ publicKey: root.publicKey, secretKey: root.secretKey }, path, 'sr25519');
-  return { publicKey: derived.publicKey, secretKey: derived.secretKey, ss58Address: encodeAddress(derived.publicKey, SS58_FORMAT) };
+  const derived = keyFromPath({ publicKey: root.publicKey, secretKey: root.secretKey }, path, scheme);
+  const pair = { publicKey: derived.publicKey, secretKey: derived.secretKey, ss58Address: encodeAddress(derived.publicKey, SS58_FORMAT) };
+  return scheme === 'ed25519' ? { ...pair, scheme } : pair;
 }
 
 /** Mnemonic lengths btcli accepts (`--n-words`). */
@@ -122,19 +156,16 @@ export function keypairFromPrivateKey(privateKey: Uint8Array | string): Keypair 
   return { publicKey, secretKey, ss58Address: encodeAddress(publicKey, SS58_FORMAT) };
 }
 
-/** Sign bytes or a UTF-8 string. Returns the 64-byte signature. */
+/** Sign bytes or a UTF-8 string under the pair's own scheme. Returns the 64-byte signature. */
 export function sign(pair: Keypair, message: Uint8Array | string): Uint8Array {
   const msg = typeof message === 'string' ? stringToU8a(message) : message;
-  return sr25519Sign(pair.publicKey, pair.secretKey, msg);
+  if (pair.scheme === 'ed25519') return ed25519SignNative(msg, pair.secretKey);
+  return fastSr25519Sign ? fastSr25519Sign(pair.publicKey, pair.secretKey, msg) : sr25519Sign(pair.publicKey, pair.secretKey, msg);
 }
 
 const BYTES_OPEN = stringToU8a('<Bytes>');
 const BYTES_CLOSE = stringToU8a('</Bytes>');
 
-/**
- * Verify an sr25519 signature. Like btwallet, also accepts a signature over the message wrapped
- * in `<Bytes>…</Bytes>` (what polkadot.js extensions sign). Never throws on malformed input.
- */
 const utf8 = new TextEncoder();
 const HEX = /^(0x)?[0-9a-fA-F]*$/;
 
@@ -144,12 +175,18 @@ function hexBytes(text: string): Uint8Array {
   return Buffer.from(text.startsWith('0x') ? text.slice(2) : text, 'hex');
 }
 
-export function verify(message: Uint8Array | string, signature: Uint8Array | string, signer: Uint8Array | string): boolean {
+/**
+ * Verify a signature under exactly `scheme` (default sr25519; never falls back to the other one). Like
+ * btwallet, sr25519 also accepts a signature over the message wrapped in `<Bytes>…</Bytes>` (what
+ * polkadot.js extensions sign). Never throws on malformed input.
+ */
+export function verify(message: Uint8Array | string, signature: Uint8Array | string, signer: Uint8Array | string, scheme: SignatureScheme = 'sr25519'): boolean {
   try {
     const msg = typeof message === 'string' ? utf8.encode(message) : message;
     const sig = typeof signature === 'string' ? hexBytes(signature) : signature;
     const pub = typeof signer === 'string' ? (signer.startsWith('0x') ? hexToU8a(signer) : decodeAddress(signer)) : signer;
     if (sig.length !== 64 || pub.length !== 32) return false;
+    if (scheme === 'ed25519') return ed25519VerifyNative(msg, sig, pub);
     if (sr25519Verify(sig, msg, pub)) return true;
     return sr25519Verify(sig, u8aConcat(BYTES_OPEN, msg, BYTES_CLOSE), pub);
   } catch {

@@ -1,8 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { sep } from 'node:path';
 import { UserError } from '../errors.ts';
 
 /** Plain-text password variable for this project (dev/localnet automation). */
 export const PASSWORD_ENV = 'SUBNET_WALLET_PASSWORD';
+/** SDK v11: the password itself. */
+export const BT_PASSWORD_ENV = 'BT_WALLET_PASSWORD';
+/** SDK v11: a file whose single line is the password. */
+export const BT_PASSWORD_FILE_ENV = 'BT_WALLET_PASSWORD_FILE';
 /** Minimum length for a new password (btwallet's `validate_password` minimum). */
 export const MIN_PASSWORD_LENGTH = 6;
 
@@ -31,16 +36,35 @@ export function deobfuscatePassword(envName: string, value: string): string {
   return Buffer.from(xorWithName(Buffer.from(value.trim(), 'base64'), envName)).toString('utf8');
 }
 
+/** The password in BT_WALLET_PASSWORD_FILE's file, surrounding whitespace (the trailing newline) trimmed as the SDK does. */
+export function readPasswordFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new UserError(`cannot read ${BT_PASSWORD_FILE_ENV} ${path}: ${code === 'ENOENT' ? 'no such file' : code}`);
+  }
+  const password = text.trim();
+  if (password === '') throw new UserError(`${BT_PASSWORD_FILE_ENV} ${path} is empty`);
+  return password;
+}
+
 /**
- * Password for a key file from the environment: `BT_PW_<path>` (btwallet) first, then
- * SUBNET_WALLET_PASSWORD. `paths` are the spellings of the key file path to try.
+ * Password for a key file from the environment, first match wins (the SDK v11 order, then ours):
+ * BT_WALLET_PASSWORD > `BT_PW_<path>` (btwallet) > BT_WALLET_PASSWORD_FILE > SUBNET_WALLET_PASSWORD.
+ * `paths` are the spellings of the key file path to try for `BT_PW_<path>`.
  */
 export function passwordFromEnv(paths: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const bt = env[BT_PASSWORD_ENV];
+  if (bt !== undefined && bt !== '') return bt;
   for (const p of paths) {
     const name = btPasswordEnvName(p);
     const value = env[name];
     if (value !== undefined && value !== '') return deobfuscatePassword(name, value);
   }
+  const file = env[BT_PASSWORD_FILE_ENV];
+  if (file !== undefined && file !== '') return readPasswordFile(file);
   const plain = env[PASSWORD_ENV];
   return plain !== undefined && plain !== '' ? plain : undefined;
 }

@@ -12,12 +12,14 @@ import {
   ss58Decode,
   ss58Encode,
   hexToU8a,
+  ed25519KeypairFromSeed,
   type Keypair,
   type MnemonicWords,
+  type SignatureScheme,
 } from './keypair.ts';
-import { deserializeKeyfile, hasSecret, keyfileEncryption, peekAddress, serializeKeyfile, serializePubKeyfile, type KeyfileEncryption, type PublicKeyOnly } from './keyfile.ts';
+import { deserializeKeyfile, hasSecret, keyfileEncryption, peekAddress, serializeKeyfile, serializePubKeyfile, type KeyfileEncryption, type PublicKeyOnly, type SerializeOptions } from './keyfile.ts';
 import { decryptNacl, encryptNacl } from './nacl.ts';
-import { canPrompt, checkNewPassword, passwordFromEnv, promptHidden, PASSWORD_ENV } from './password.ts';
+import { canPrompt, checkNewPassword, passwordFromEnv, promptHidden, BT_PASSWORD_ENV, BT_PASSWORD_FILE_ENV } from './password.ts';
 
 /** Where a wallet lives: `<path>/<name>/…`, hotkey `<path>/<name>/hotkeys/<hotkey>`. `path` is absolute. */
 export interface WalletRef {
@@ -70,6 +72,14 @@ export function walletPaths(ref: WalletRef): { dir: string; coldkey: string; col
   };
 }
 
+/** A missing wallet is a different mistake from a missing hotkey in it: say which, and what to run. */
+async function requireWalletDir(ref: WalletRef): Promise<void> {
+  if (await exists(walletPaths(ref).dir)) return;
+  throw new UserError(`wallet '${ref.name}' does not exist in ${ref.path}`, {
+    hint: `create it with \`subnet wallet create --name ${ref.name}\`, or see \`subnet wallet list\` (and --wallet-path / BT_WALLET_PATH)`,
+  });
+}
+
 async function exists(p: string): Promise<boolean> {
   try { await stat(p); return true; } catch { return false; }
 }
@@ -99,28 +109,40 @@ async function readKeyFileBytes(path: string, what: string, hint: string): Promi
   }
 }
 
-async function writePair(path: string, pubPath: string, dir: string, pair: Keypair, password: string | null): Promise<void> {
-  const plain = new TextEncoder().encode(serializeKeyfile(pair));
+async function writePair(path: string, pubPath: string, dir: string, pair: Keypair, password: string | null, format: SerializeOptions = {}): Promise<void> {
+  const plain = new TextEncoder().encode(serializeKeyfile(pair, format));
   const data = password === null ? plain : await encryptNacl(plain, checkNewPassword(password));
   await writeKeyFile(path, data, dir);
-  await writeKeyFile(pubPath, serializePubKeyfile(pair), dir);
+  await writeKeyFile(pubPath, serializePubKeyfile(pair, format), dir);
 }
+
+/** Options of the hotkey writers: the signature scheme (SDK v11 allows ed25519 hotkeys) and the file format. */
+export interface HotkeyKeyOptions extends SerializeOptions {
+  /** Default sr25519. */
+  scheme?: SignatureScheme;
+}
+
+const PASSWORD_HINT = `set ${BT_PASSWORD_ENV} or ${BT_PASSWORD_FILE_ENV} (or btwallet's BT_PW_<path>, or SUBNET_WALLET_PASSWORD)`;
 
 function coldPassword(ref: WalletRef, password: string | null | undefined, env: NodeJS.ProcessEnv): string | null {
   if (password !== undefined) return password;
   const fromEnv = passwordFromEnv([walletPaths(ref).coldkey], env);
   if (fromEnv === undefined) {
-    throw new UserError('a coldkey password is required', { hint: `set ${PASSWORD_ENV}, or pass password: null (--no-password) for an unencrypted coldkey` });
+    throw new UserError('a coldkey password is required', { hint: `${PASSWORD_HINT}, or pass password: null (--no-password) for an unencrypted coldkey` });
   }
   return fromEnv;
 }
 
 export interface CreateWalletOptions {
-  /** Coldkey password; `null` writes an unencrypted coldkey; undefined reads BT_PW_<path> / SUBNET_WALLET_PASSWORD. */
+  /** Coldkey password; `null` writes an unencrypted coldkey; undefined reads the environment (see passwordFromEnv). */
   password?: string | null;
   words?: MnemonicWords;
   overwrite?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Scheme of the new hotkey (the coldkey is always sr25519). */
+  hotkeyScheme?: SignatureScheme;
+  /** Write btwallet 4.x (SDK v10) key files without the v11 fields (sr25519 only). */
+  legacy?: boolean;
 }
 
 /** Create a coldkey (encrypted unless password is null) and an unencrypted hotkey, with their pub files. */
@@ -131,50 +153,52 @@ export async function createWallet(ref: WalletRef, opts: CreateWalletOptions = {
   if (password !== null) checkNewPassword(password);
   await cryptoReady();
   const coldkey = keypairFromMnemonic(generateMnemonic(opts.words ?? 12));
-  const hotkey = keypairFromMnemonic(generateMnemonic(opts.words ?? 12));
-  await writePair(p.coldkey, p.coldkeypub, p.dir, coldkey, password);
-  await writePair(p.hotkey, p.hotkeypub, p.hotkeysDir, hotkey, null);
+  const hotkey = keypairFromMnemonic(generateMnemonic(opts.words ?? 12), opts.hotkeyScheme);
+  const format = { legacy: opts.legacy };
+  await writePair(p.coldkey, p.coldkeypub, p.dir, coldkey, password, format);
+  await writePair(p.hotkey, p.hotkeypub, p.hotkeysDir, hotkey, null, format);
   return { coldkey, hotkey };
 }
 
-/** Create a new unencrypted hotkey `ref.hotkey` in an existing or new wallet. */
-export async function createHotkey(ref: WalletRef, opts: { words?: MnemonicWords; overwrite?: boolean } = {}): Promise<Keypair> {
+/** Create a new unencrypted hotkey `ref.hotkey` (sr25519, or ed25519 with `scheme`) in an existing or new wallet. */
+export async function createHotkey(ref: WalletRef, opts: { words?: MnemonicWords; overwrite?: boolean } & HotkeyKeyOptions = {}): Promise<Keypair> {
   const p = walletPaths(ref);
   await refuseExisting([p.hotkey, p.hotkeypub], opts.overwrite);
   await cryptoReady();
-  const hotkey = keypairFromMnemonic(generateMnemonic(opts.words ?? 12));
-  await writePair(p.hotkey, p.hotkeypub, p.hotkeysDir, hotkey, null);
+  const hotkey = keypairFromMnemonic(generateMnemonic(opts.words ?? 12), opts.scheme);
+  await writePair(p.hotkey, p.hotkeypub, p.hotkeysDir, hotkey, null, opts);
   return hotkey;
 }
 
 /** Secret to regenerate a key from: a mnemonic or a 32-byte hex seed (btwallet `secretSeed`). */
 export type RegenSource = { mnemonic: string; seed?: undefined } | { seed: string; mnemonic?: undefined };
 
-function pairFromSource(src: RegenSource): Keypair {
-  if (src.mnemonic !== undefined) return keypairFromMnemonic(src.mnemonic);
+function pairFromSource(src: RegenSource, scheme: SignatureScheme = 'sr25519'): Keypair {
+  if (src.mnemonic !== undefined) return keypairFromMnemonic(src.mnemonic, scheme);
   const seed = src.seed.trim();
   if (!/^(0x)?[0-9a-fA-F]{64}$/.test(seed)) throw new UserError('invalid seed: expected 32 bytes as hex (0x + 64 hex digits)');
-  return keypairFromSeed(hexToU8a(seed.startsWith('0x') ? seed : `0x${seed}`));
+  const bytes = hexToU8a(seed.startsWith('0x') ? seed : `0x${seed}`);
+  return scheme === 'ed25519' ? ed25519KeypairFromSeed(bytes) : keypairFromSeed(bytes);
 }
 
 /** Rewrite `coldkey` + `coldkeypub.txt` from a mnemonic or seed. */
-export async function regenColdkey(ref: WalletRef, src: RegenSource, opts: Omit<CreateWalletOptions, 'words'> = {}): Promise<Keypair> {
+export async function regenColdkey(ref: WalletRef, src: RegenSource, opts: Omit<CreateWalletOptions, 'words' | 'hotkeyScheme'> = {}): Promise<Keypair> {
   const p = walletPaths(ref);
   await cryptoReady();
   const pair = pairFromSource(src);
   await refuseExisting([p.coldkey, p.coldkeypub], opts.overwrite);
   const password = coldPassword(ref, opts.password, opts.env ?? process.env);
-  await writePair(p.coldkey, p.coldkeypub, p.dir, pair, password);
+  await writePair(p.coldkey, p.coldkeypub, p.dir, pair, password, { legacy: opts.legacy });
   return pair;
 }
 
-/** Rewrite `hotkeys/<hotkey>` + its pub file from a mnemonic or seed. */
-export async function regenHotkey(ref: WalletRef, src: RegenSource, opts: { overwrite?: boolean } = {}): Promise<Keypair> {
+/** Rewrite `hotkeys/<hotkey>` + its pub file from a mnemonic or seed (sr25519, or ed25519 with `scheme`). */
+export async function regenHotkey(ref: WalletRef, src: RegenSource, opts: { overwrite?: boolean } & HotkeyKeyOptions = {}): Promise<Keypair> {
   const p = walletPaths(ref);
   await cryptoReady();
-  const pair = pairFromSource(src);
+  const pair = pairFromSource(src, opts.scheme);
   await refuseExisting([p.hotkey, p.hotkeypub], opts.overwrite);
-  await writePair(p.hotkey, p.hotkeypub, p.hotkeysDir, pair, null);
+  await writePair(p.hotkey, p.hotkeypub, p.hotkeysDir, pair, null, opts);
   return pair;
 }
 
@@ -206,7 +230,7 @@ async function decodeKeyFile(path: string, what: string, hint: string, password:
   if (enc === 'nacl') {
     let pw = password ?? passwordFromEnv([path], opts.env ?? process.env);
     if (pw === undefined && opts.prompt && canPrompt()) pw = await promptHidden(`Password for ${what} ${path}: `);
-    if (pw === undefined) throw new UserError(`${what} ${path} is encrypted and no password was given`, { hint: `set ${PASSWORD_ENV} (or btwallet's BT_PW_<path>), or run in a terminal` });
+    if (pw === undefined) throw new UserError(`${what} ${path} is encrypted and no password was given`, { hint: `${PASSWORD_HINT}, or run in a terminal` });
     data = await decryptNacl(data, pw);
   }
   await cryptoReady();
@@ -218,8 +242,9 @@ function requireSecret(key: Keypair | PublicKeyOnly, what: string, path: string)
   return key;
 }
 
-/** Load (and decrypt) the coldkey. Password: argument > BT_PW_<path> > SUBNET_WALLET_PASSWORD > prompt (if opts.prompt). */
+/** Load (and decrypt) the coldkey. Password: argument > environment (passwordFromEnv) > prompt (if opts.prompt). */
 export async function loadColdkey(ref: WalletRef, password?: string, opts: LoadOptions = {}): Promise<Keypair> {
+  await requireWalletDir(ref);
   const path = walletPaths(ref).coldkey;
   const key = await decodeKeyFile(path, 'coldkey', `create it with \`subnet wallet create --name ${ref.name}\` or check --wallet-path/--name`, password, opts);
   return requireSecret(key, 'coldkey', path);
@@ -227,6 +252,7 @@ export async function loadColdkey(ref: WalletRef, password?: string, opts: LoadO
 
 /** Load the hotkey (normally unencrypted; an encrypted one uses the same password sources as the coldkey). */
 export async function loadHotkey(ref: WalletRef, password?: string, opts: LoadOptions = {}): Promise<Keypair> {
+  await requireWalletDir(ref);
   const path = walletPaths(ref).hotkey;
   const key = await decodeKeyFile(path, 'hotkey', `create it with \`subnet wallet new-hotkey --name ${ref.name} --hotkey ${ref.hotkey}\``, password, opts);
   return requireSecret(key, 'hotkey', path);
@@ -234,6 +260,7 @@ export async function loadHotkey(ref: WalletRef, password?: string, opts: LoadOp
 
 /** The coldkey's SS58 address from `coldkeypub.txt` (never decrypts the coldkey). */
 export async function loadColdkeyPub(ref: WalletRef): Promise<string> {
+  await requireWalletDir(ref);
   const path = walletPaths(ref).coldkeypub;
   const data = await readKeyFileBytes(path, 'coldkeypub', `create the wallet with \`subnet wallet create --name ${ref.name}\`, or regen-coldkeypub`);
   await cryptoReady();
@@ -242,6 +269,7 @@ export async function loadColdkeyPub(ref: WalletRef): Promise<string> {
 
 /** The hotkey's SS58 address from `<hotkey>pub.txt`, else from the plaintext hotkey file. */
 export async function loadHotkeyPub(ref: WalletRef): Promise<string> {
+  await requireWalletDir(ref);
   const p = walletPaths(ref);
   for (const f of [p.hotkeypub, p.hotkey]) {
     const address = await readFile(f).then((b) => peekAddress(new Uint8Array(b)), () => undefined);

@@ -15,6 +15,7 @@ async function populated(n: number, validators: number, statePath?: string, pers
   const chain = await LocalChain.create({ blockTimeMs: 0, genesisSeed: 'bench', statePath, fresh: true, persistEveryBlocks });
   const alice = keypairFromUri('//Alice');
   const netuid = await chain.registerNetwork(alice, keypairFromUri('//Alice//owner').ss58Address);
+  await chain.startCall(alice, netuid);
   await chain.setHyperparameters(alice, netuid, {
     maxAllowedUids: n,
     maxAllowedValidators: validators,

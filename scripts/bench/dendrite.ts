@@ -23,12 +23,12 @@ const PROCESS_WARMUP = Number(process.env.BENCH_DENDRITE_PROCESS_WARMUP ?? 10);
 const TARGET_MS = 50;
 const REQUEST = { task: 'solve the puzzle', seed: 12345, params: [0.5, 1, 2.25] };
 
-interface Peers {
+export interface Peers {
   ports: number[];
   child: ChildProcess;
 }
 
-async function spawnPeers(kind: 'http' | 'axon'): Promise<Peers> {
+export async function spawnPeers(kind: 'http' | 'axon'): Promise<Peers> {
   const script = fileURLToPath(new URL('./dendrite-peers.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script, kind, String(N), String(SLEEP_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
@@ -39,7 +39,7 @@ async function spawnPeers(kind: 'http' | 'axon'): Promise<Peers> {
   return { ports: (JSON.parse(first) as { ports: number[] }).ports, child };
 }
 
-async function stopPeers(p: Peers): Promise<void> {
+export async function stopPeers(p: Peers): Promise<void> {
   const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
   p.child.stdin!.end();
   await exited;
@@ -47,14 +47,14 @@ async function stopPeers(p: Peers): Promise<void> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-interface Rounds {
+export interface Rounds {
   cold: number;
   warm: number[];
   /** CPU time of this process per target, µs (less sensitive to a loaded machine than wall time). */
   cpuPerTargetUs: number;
 }
 
-async function rounds(fn: () => Promise<void>): Promise<Rounds> {
+export async function rounds(fn: () => Promise<void>): Promise<Rounds> {
   let t = performance.now();
   await fn();
   const cold = performance.now() - t;
@@ -97,7 +97,7 @@ export async function run(): Promise<void> {
     await raw.destroy();
 
     // default configuration: fan-outs signed on this thread and the shared worker signer
-    const d = new Dendrite({ keypair: alice });
+    const d = new Dendrite({ keypair: alice, protocol: 'synapse' }); // this suite measures the v10 wire; btauth/1: `bench -- btauth`
     let ok = 0;
     // Process warm-up before the first Dendrite row: without it whichever Dendrite row runs first measures
     // ~10 ms more overhead (and ~25 % more CPU) even after its own warm-up rounds, swapping row order moves
@@ -116,7 +116,7 @@ export async function run(): Promise<void> {
     results.push({ name: '  same, distinct request per target', ...r1b, ok: `${ok}/${N}` });
     await d.close();
 
-    const dm = new Dendrite({ keypair: alice, workerSigning: false });
+    const dm = new Dendrite({ keypair: alice, workerSigning: false, protocol: 'synapse' });
     const r1c = await rounds(async () => {
       const rs = await dm.forward(targets, BenchSynapse, REQUEST, { timeoutMs: 10_000 });
       ok = rs.filter((r) => r.ok).length;
@@ -131,7 +131,7 @@ export async function run(): Promise<void> {
   try {
     axons = await spawnPeers('axon');
     const targets: AxonTarget[] = axons.ports.map((port) => ({ ip: '127.0.0.1', port, hotkey: bob.ss58Address }));
-    const d = new Dendrite({ keypair: alice });
+    const d = new Dendrite({ keypair: alice, protocol: 'synapse' }); // this suite measures the v10 wire; btauth/1: `bench -- btauth`
     let ok = 0;
     const r2 = await rounds(async () => {
       const rs = await d.forward(targets, BenchSynapse, REQUEST, { timeoutMs: 10_000 });

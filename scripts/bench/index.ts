@@ -4,7 +4,8 @@
  * because absolute timings on shared hardware are noisy.
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 interface Suite {
   name: string;
@@ -21,8 +22,23 @@ const suites: Suite[] = [
   { name: 'wallet', description: 'key file load by field (vs secretSeed) and $NACL argon2i in a worker (vs main thread)', load: () => import('./wallet.ts') },
   { name: 'validator', description: 'validator rounds/s with concurrent rounds vs one at a time; seeded RNG; pending store', load: () => import('./validator.ts') },
   { name: 'wire', description: 'axon signed requests/s vs raw sr25519 verify/s and a bare fastify route', load: () => import('./wire.ts') },
+  { name: 'subtensor', description: 'SubtensorChain on chopsticks spec 185: metagraph sync (192 neurons) vs per-uid reads, set_weights latency, memory over a long subscription', load: () => import('./subtensor.ts') },
   { name: 'dendrite', description: 'fan-out to 256 loopback miners: overhead beyond the slowest miner vs raw undici', load: () => import('./dendrite.ts') },
+  { name: 'startup', description: 'CLI start-up: subnet --help built (dist/) vs from source through tsx, and with every command module loaded', load: () => import('./startup.ts') },
+  { name: 'scale', description: 'split validator on BullMQ/Redis: tasks/s with 1, 2, 4 worker processes vs embedded (CPU-heavy scorer); queue overhead per job', load: () => import('./scale.ts') },
+  { name: 'ratelimit', description: 'axon per-caller rate limit: CPU per signed request, none vs in-process vs shared in Redis', load: () => import('./ratelimit.ts') },
+  { name: 'btauth', description: 'btauth/1: axon route vs raw sr25519 verify and the v10 path; fan-out to 256 peers vs v10 and raw undici', load: () => import('./btauth.ts') },
 ];
+
+// Reference subnets keep their bench next to their code (`subnets/<dir>/bench.ts`, exporting `run()` and
+// `description`); a suite is listed once its file exists.
+const subnetSuites: Record<string, string> = { inference: 'text-inference', storage: 'storage', prediction: 'prediction' };
+for (const [name, dir] of Object.entries(subnetSuites)) {
+  const file = fileURLToPath(new URL(`../../subnets/${dir}/bench.ts`, import.meta.url));
+  if (!existsSync(file)) continue;
+  const load = () => import(pathToFileURL(file).href) as Promise<{ run: () => Promise<void>; description?: string }>;
+  suites.push({ name, description: `subnets/${dir}`, load });
+}
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { LocalChain } from '../../framework/chain/local-chain.ts';
-import { renderTable } from '../../framework/cli/table.ts';
+import { renderTable } from '../../framework/util/table.ts';
 import { defineCommodity, FilePendingStore, SeededRng, type PendingTask } from '../../framework/commodity/index.ts';
 import { startMiner, type MinerHandle } from '../../framework/miner/index.ts';
 import { startValidator } from '../../framework/validator/index.ts';
-import { keypairFromUri } from '../../framework/wallet/keypair.ts';
+import { keypairFromUri, type Keypair } from '../../framework/wallet/keypair.ts';
 
 const silent = pino({ level: 'silent' });
 const WORK_MS = 100;
@@ -30,13 +30,20 @@ const echo = defineCommodity({
   miner: { handle: async (q) => (await new Promise((r) => setTimeout(r, WORK_MS)), { echo: q.n }) },
 });
 
-async function roundsPerSecond(concurrency: number, seconds: number): Promise<number> {
-  const chain = await LocalChain.create({ blockTimeMs: 100, genesisSeed: `bench-${concurrency}` });
+/** A started subnet owned by //Alice with a registered validator hotkey, rate limits and commit-reveal off. */
+export async function benchSubnet(chain: LocalChain): Promise<{ netuid: number; vk: Keypair }> {
   const owner = keypairFromUri('//Alice');
   const vk = keypairFromUri('//Alice//bench-validator');
   const netuid = await chain.registerNetwork(owner, vk.ss58Address);
+  await chain.startCall(owner, netuid);
   await chain.setHyperparameters(owner, netuid, { servingRateLimit: 0, commitRevealWeightsEnabled: false, immunityPeriod: 0 });
   if ((await chain.getUid(netuid, vk.ss58Address)) === null) await chain.burnedRegister(owner, netuid, vk.ss58Address);
+  return { netuid, vk };
+}
+
+async function roundsPerSecond(concurrency: number, seconds: number): Promise<number> {
+  const chain = await LocalChain.create({ blockTimeMs: 100, genesisSeed: `bench-${concurrency}` });
+  const { netuid, vk } = await benchSubnet(chain);
   const miners: MinerHandle[] = [];
   for (let i = 0; i < MINERS; i++) {
     miners.push(await startMiner({

@@ -6,6 +6,7 @@
  */
 import { Pool } from 'undici';
 import { z } from 'zod';
+import { signHeaders } from '../../framework/btauth/index.ts';
 import { cryptoReady, keypairFromUri } from '../../framework/wallet/keypair.ts';
 import { signedRequest } from '../../test/axon/support.ts';
 import { BenchEcho } from './wire.ts';
@@ -17,15 +18,23 @@ const Args = z.object({
   count: z.number().int().min(1),
   inflight: z.number().int().min(1),
   connections: z.number().int().min(1),
+  /** `btauth`: btauth/1 requests (bound to axonHotkey, fresh nonces) instead of SDK v10 ones. */
+  wire: z.enum(['synapse', 'btauth']).default('synapse'),
+  /** v10 `timeout` of the pre-signed requests, s (their freshness window is 4 s + timeout). */
+  timeout: z.number().positive().default(60),
 });
 
 async function main(): Promise<void> {
   const args = Args.parse(JSON.parse(process.argv[2] ?? '{}'));
   await cryptoReady();
-  const callers = ['//Bob', '//Charlie', '//Dave', '//Eve'].map(keypairFromUri);
-  const reqs = Array.from({ length: args.count }, (_, i) =>
-    signedRequest(BenchEcho, { prompt: `prompt number ${i} with a few words of text`, seed: i }, callers[i % callers.length]!, args.axonHotkey, { timeout: 60 }),
-  );
+  const callers = ['//Bob', '//Charlie', '//Dave', '//Eve'].map((uri) => keypairFromUri(uri));
+  const reqs = Array.from({ length: args.count }, (_, i) => {
+    const request = { prompt: `prompt number ${i} with a few words of text`, seed: i };
+    const caller = callers[i % callers.length]!;
+    if (args.wire === 'synapse') return signedRequest(BenchEcho, request, caller, args.axonHotkey, { timeout: args.timeout });
+    const body = JSON.stringify(request);
+    return { headers: { ...signHeaders(caller, { target: args.path, body, receiver: args.axonHotkey }), 'content-type': 'application/json' }, body };
+  });
   const pool = new Pool(`http://127.0.0.1:${args.port}`, { connections: args.connections, pipelining: 1 });
   const statuses: Record<string, number> = {};
   let next = 0;

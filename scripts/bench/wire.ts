@@ -33,12 +33,12 @@ const COUNT = Number(process.env.WIRE_BENCH_REQUESTS ?? 8000);
 // Long enough for every server's hot path to reach optimised code (500 left bare fastify at 2x its settled cost).
 const WARMUP = Number(process.env.WIRE_BENCH_WARMUP ?? 3000);
 
-interface Rate {
+export interface Rate {
   wall: number;
   cpu: number;
 }
 
-function verifyRate(fn: () => boolean, ms: number): Rate {
+export function verifyRate(fn: () => boolean, ms: number): Rate {
   for (let i = 0; i < 50; i++) fn();
   const c = process.cpuUsage();
   const t0 = performance.now();
@@ -55,9 +55,9 @@ function verifyRate(fn: () => boolean, ms: number): Rate {
 const LoadResult = z.object({ count: z.number(), ms: z.number(), statuses: z.record(z.number()) });
 
 /** Run the load generator against a local port; counts this process's CPU during the send phase only. */
-function load(port: number, path: string, axonHotkey: string, count = COUNT): Promise<Rate & { statuses: Record<string, number> }> {
+export function load(port: number, path: string, axonHotkey: string, count = COUNT, wire: 'synapse' | 'btauth' = 'synapse', timeout = 60): Promise<Rate & { statuses: Record<string, number> }> {
   return new Promise((resolve, reject) => {
-    const args = JSON.stringify({ port, path, axonHotkey, count, inflight: 64, connections: 16 });
+    const args = JSON.stringify({ port, path, axonHotkey, count, inflight: 64, connections: 16, wire, timeout });
     const child = spawn(process.execPath, ['--import', 'tsx', LOAD, args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     let cpuStart: NodeJS.CpuUsage | undefined;
@@ -78,15 +78,15 @@ function load(port: number, path: string, axonHotkey: string, count = COUNT): Pr
 
 const TRIALS = Number(process.env.WIRE_BENCH_TRIALS ?? 3);
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-const medianRate = (rs: Rate[]): Rate => ({ wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)) });
+export const medianRate = (rs: Rate[]): Rate => ({ wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)) });
 
-function mergeStatuses(all: Array<Record<string, number>>): Record<string, number> {
+export function mergeStatuses(all: Array<Record<string, number>>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const st of all) for (const [k, n] of Object.entries(st)) out[k] = (out[k] ?? 0) + n;
   return out;

@@ -102,6 +102,9 @@ export function createPuzzleCommodity(opts: PuzzleCommodityOptions = {}) {
   const maxD = opts.maxDifficulty ?? 14;
   return defineCommodity({
     name: 'PuzzleSynapse',
+    // btauth/1 (Bittensor SDK v11) is the wire; set 'synapse' to serve validators pinned to SDK v10
+    protocol: 'btauth',
+    route: '/puzzle',
     query: puzzleQuery,
     response: puzzleResponse,
     requiredHashFields: ['seed', 'difficulty'],

@@ -16,13 +16,14 @@ export const minerFlags = commonFlags.extend({
   behavior: z.enum(['honest', 'wrong', 'slow', 'offline']).default('honest'),
   slowMs: z.coerce.number().int().min(0).default(1500),
   register: z.boolean().default(false),
+  metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
 });
 export type MinerFlags = z.infer<typeof minerFlags>;
 
 export function minerCommand(): Command {
   return new Command('miner')
     .description('Run a puzzle subnet miner')
-    .option('--chain <target>', 'chain: "local" or a localnet/subtensor URL (env SUBNET_CHAIN)')
+    .option('--chain <target>', 'chain: a localnet URL (default http://127.0.0.1:9944), or "local" for a throw-away in-process chain (env SUBNET_CHAIN)')
     .option('--netuid <n>', 'subnet id (env SUBNET_NETUID)')
     .option('--wallet-path <dir>', 'wallet directory (env BT_WALLET_PATH)')
     .option('--name <wallet>', 'wallet name (env BT_WALLET_NAME)')
@@ -34,13 +35,14 @@ export function minerCommand(): Command {
     .option('--behavior <mode>', 'honest | wrong | slow | offline (env MINER_BEHAVIOR; demo misbehaviour)')
     .option('--slow-ms <ms>', 'extra delay in slow mode (default 1500)')
     .option('--register', 'register the hotkey from the dev faucet if needed (dev chains only)')
+    .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics (env SUBNET_METRICS_PORT; off by default; never on the axon port)')
     .option('--log-level <level>', 'pino level (env LOG_LEVEL; default info)');
 }
 
 export function parseMinerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): MinerFlags {
   const o = minerCommand().exitOverride().parse(argv, { from: 'user' }).opts<Record<string, string | boolean | undefined>>();
   return minerFlags.parse({
-    chain: pick(o.chain, env.SUBNET_CHAIN) ?? 'local',
+    chain: pick(o.chain, env.SUBNET_CHAIN) ?? 'http://127.0.0.1:9944',
     netuid: pick(o.netuid, env.SUBNET_NETUID) ?? 1,
     walletPath: o.walletPath,
     name: o.name,
@@ -52,6 +54,7 @@ export function parseMinerFlags(argv: string[], env: NodeJS.ProcessEnv = process
     behavior: pick(o.behavior, env.MINER_BEHAVIOR),
     slowMs: o.slowMs,
     register: o.register === true,
+    metricsPort: pick(o.metricsPort, env.SUBNET_METRICS_PORT),
     logLevel: pick(o.logLevel, env.LOG_LEVEL),
   });
 }
@@ -71,6 +74,7 @@ export async function runMiner(flags: MinerFlags): Promise<{ handle: MinerHandle
       miner: puzzleMiner(flags.behavior, { slowMs: flags.slowMs }),
       axon: { host: flags.host, port: flags.port, externalIp: flags.externalIp, externalPort: flags.externalPort },
       register: flags.register,
+      metrics: flags.metricsPort !== undefined ? { port: flags.metricsPort } : undefined,
       logger: pino({ level: flags.logLevel }),
     });
     return { handle, close: async () => { await handle.stop(); await chain.close(); } };

@@ -26,7 +26,7 @@ export type ValidatorFlags = z.infer<typeof validatorFlags>;
 export function validatorCommand(): Command {
   return new Command('validator')
     .description('Run the puzzle subnet validator')
-    .option('--chain <target>', 'chain: "local" or a localnet/subtensor URL (env SUBNET_CHAIN)')
+    .option('--chain <target>', 'chain: a localnet URL (default http://127.0.0.1:9944), or "local" for a throw-away in-process chain (env SUBNET_CHAIN)')
     .option('--netuid <n>', 'subnet id (env SUBNET_NETUID)')
     .option('--wallet-path <dir>', 'wallet directory (env BT_WALLET_PATH)')
     .option('--name <wallet>', 'wallet name (env BT_WALLET_NAME)')
@@ -45,7 +45,7 @@ export function validatorCommand(): Command {
 export function parseValidatorFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ValidatorFlags {
   const o = validatorCommand().exitOverride().parse(argv, { from: 'user' }).opts<Record<string, string | undefined>>();
   return validatorFlags.parse({
-    chain: pick(o.chain, env.SUBNET_CHAIN) ?? 'local',
+    chain: pick(o.chain, env.SUBNET_CHAIN) ?? 'http://127.0.0.1:9944',
     netuid: pick(o.netuid, env.SUBNET_NETUID) ?? 1,
     walletPath: o.walletPath,
     name: o.name,

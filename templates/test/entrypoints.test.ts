@@ -26,11 +26,12 @@ describe('entry points against a localnet server', () => {
     // the subnet owner's hotkey is the validator's, so it may set weights before the first epoch
     const owner = keypairFromUri('//Alice');
     const netuid = await chain.registerNetwork(owner, vHot.ss58Address);
+    await chain.startCall(owner, netuid);
     await chain.setHyperparameters(owner, netuid, { commitRevealWeightsEnabled: false, weightsSetRateLimit: 5, servingRateLimit: 0, immunityPeriod: 0 });
     if ((await chain.getUid(netuid, vHot.ss58Address)) === null) await chain.burnedRegister(owner, netuid, vHot.ss58Address);
 
     const common = ['--chain', server.url, '--netuid', String(netuid), '--wallet-path', walletPath, '--log-level', 'silent'];
-    const honest = await runMiner(parseMinerFlags([...common, '--name', 'honest', '--host', '127.0.0.1', '--port', '0', '--external-ip', '127.0.0.1', '--register'], {}));
+    const honest = await runMiner(parseMinerFlags([...common, '--name', 'honest', '--host', '127.0.0.1', '--port', '0', '--external-ip', '127.0.0.1', '--register', '--metrics-port', '0'], {}));
     cleanups.push(() => honest.close());
     const cheat = await runMiner(parseMinerFlags([...common, '--name', 'cheat', '--host', '127.0.0.1', '--port', '0', '--external-ip', '127.0.0.1', '--register', '--behavior', 'wrong'], {}));
     cleanups.push(() => cheat.close());
@@ -55,6 +56,10 @@ describe('entry points against a localnet server', () => {
       if (/subnet_validator_weight_sets_total\{result="set"\} [1-9]/.test(metrics)) break;
     }
     expect(metrics).toMatch(/subnet_validator_weight_sets_total\{result="set"\} [1-9]/);
+    // the miner's metrics: on their own loopback port, not on the axon port
+    const minerMetrics = await (await fetch(`http://127.0.0.1:${honest.handle.metricsPort}/metrics`)).text();
+    expect(minerMetrics).toMatch(/axon_requests_total\{route="PuzzleSynapse",status="200",caller_class="\w+",protocol="btauth"\} [1-9]/);
+    expect((await fetch(`http://127.0.0.1:${honest.handle.port}/metrics`)).status).toBe(404);
   });
 
   it('a miner whose hotkey is not registered fails with a one-line error and a hint', async () => {

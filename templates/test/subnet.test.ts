@@ -34,6 +34,7 @@ describe('puzzle subnet on an in-process LocalChain', () => {
     const owner = keypairFromUri('//Alice');
     const validator = keypairFromUri('//Alice//validator');
     const netuid = await chain.registerNetwork(owner, validator.ss58Address);
+    await chain.startCall(owner, netuid);
     await chain.setHyperparameters(owner, netuid, { commitRevealWeightsEnabled: false, weightsSetRateLimit: 5, servingRateLimit: 0, immunityPeriod: 0 });
     if ((await chain.getUid(netuid, validator.ss58Address)) === null) await chain.burnedRegister(owner, netuid, validator.ss58Address);
 
@@ -81,7 +82,7 @@ describe('entry point flags', () => {
     const env = { SUBNET_CHAIN: 'http://127.0.0.1:9944', SUBNET_NETUID: '3', SUBNET_PORT: '9000', MINER_BEHAVIOR: 'slow' };
     expect(parseMinerFlags([], env)).toMatchObject({ chain: 'http://127.0.0.1:9944', netuid: 3, port: 9000, behavior: 'slow', register: false });
     expect(parseMinerFlags(['--port', '0', '--behavior', 'offline', '--netuid', '7', '--register'], env)).toMatchObject({ port: 0, behavior: 'offline', netuid: 7, register: true });
-    expect(parseMinerFlags([], {})).toMatchObject({ chain: 'local', netuid: 1, port: 8091, behavior: 'honest' });
+    expect(parseMinerFlags([], {})).toMatchObject({ chain: 'http://127.0.0.1:9944', netuid: 1, port: 8091, behavior: 'honest' });
     expect(parseValidatorFlags(['--alpha', '0.5', '--hotkey', 'v1'], { SUBNET_NETUID: '2' })).toMatchObject({ alpha: 0.5, hotkey: 'v1', netuid: 2 });
   });
 

@@ -168,6 +168,6 @@ describe('many callers', () => {
     }
     expect(statuses.get(200)).toBe(400);
     const metrics = await a.metrics.getSingleMetricAsString('axon_requests_total');
-    expect(metrics).toMatch(/route="Echo",status="200",caller_class="unknown"\} 400/);
+    expect(metrics).toMatch(/route="Echo",status="200",caller_class="unknown",protocol="synapse"\} 400/);
   });
 });

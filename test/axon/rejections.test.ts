@@ -17,11 +17,11 @@ const silent = pino({ level: 'silent' });
 
 beforeAll(async () => {
   await cryptoReady();
-  [alice, bob, charlie, dave] = ['//Alice', '//Bob', '//Charlie', '//Dave'].map(keypairFromUri) as [Keypair, Keypair, Keypair, Keypair];
+  [alice, bob, charlie, dave] = ['//Alice', '//Bob', '//Charlie', '//Dave'].map((uri) => keypairFromUri(uri)) as [Keypair, Keypair, Keypair, Keypair];
   const callers = new MemoryCallers()
     .set(bob.ss58Address, { uid: 1, stake: 1_000n, validatorPermit: true })
     .set(dave.ss58Address, { uid: 2, stake: 5n, validatorPermit: false });
-  axon = createAxon({ keypair: alice, callers, host: '127.0.0.1', port: 0, logger: silent, rateLimit: false, bodyLimitBytes: 4096 });
+  axon = createAxon({ keypair: alice, callers, host: '127.0.0.1', port: 0, logger: silent, rateLimit: false, bodyLimitBytes: 4096, metricsAllow: ['127.0.0.1'] });
   axon.attach(Echo, (req) => {
     if (req.text === 'throw') throw new Error('handler bug');
     if (req.text === 'bad-response') return { reply: 'x', doubled: 1.5 };
@@ -269,11 +269,11 @@ describe('operations', () => {
     const m = await request(`http://127.0.0.1:${axon.port}/metrics`);
     const text = await m.body.text();
     expect(m.statusCode).toBe(200);
-    expect(text).toMatch(/axon_requests_total\{route="Echo",status="200",caller_class="validator"\} [1-9]/);
-    expect(text).toMatch(/axon_requests_total\{route="Echo",status="403",caller_class="unknown"\} [1-9]/);
+    expect(text).toMatch(/axon_requests_total\{route="Echo",status="200",caller_class="validator",protocol="synapse"\} [1-9]/);
+    expect(text).toMatch(/axon_requests_total\{route="Echo",status="403",caller_class="unknown",protocol="synapse"\} [1-9]/);
     expect(text).toMatch(/axon_verification_failures_total\{reason="bad_signature"\} [1-9]/);
     expect(text).toMatch(/axon_verification_failures_total\{reason="body_hash"\} 1/);
-    expect(text).toMatch(/axon_request_duration_seconds_bucket\{le="[0-9.]+",route="Echo",status="200"\}/);
+    expect(text).toMatch(/axon_request_duration_seconds_bucket\{le="[0-9.]+",route="Echo",status="200",caller_class="validator"\}/);
     expect(text).toContain('axon_queue_depth');
   });
 

@@ -21,6 +21,7 @@ export async function subnetFixture(params: Partial<SubnetHyperparameters> = {},
   const owner = await keys('//Alice');
   const ownerHot = await keys('//Alice//owner');
   const netuid = await chain.registerNetwork(owner, ownerHot.ss58Address);
+  await chain.startCall(owner, netuid);
   if (Object.keys(params).length > 0) await chain.setHyperparameters(owner, netuid, params);
   return { chain, owner, ownerHot, netuid };
 }

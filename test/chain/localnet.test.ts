@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalnetClient } from '../../framework/chain/localnet-client.ts';
-import { connectChain } from '../../framework/chain/index.ts';
+import { classifyChainSpec, connectChain } from '../../framework/chain/index.ts';
+import { createServer } from 'node:net';
 import { metagraphCallerProvider } from '../../framework/chain/metagraph-provider.ts';
 import { SIGNING_CONTEXT } from '../../framework/chain/wire.ts';
 import { toJson } from '../../framework/chain/codec.ts';
@@ -42,6 +43,7 @@ describe('localnet server + LocalnetClient (real child process)', () => {
     const bob = await keys('//Bob');
     const m1 = await keys('//Bob//m1');
     const netuid = await client.registerNetwork(alice, ownerHot.ss58Address, { tempo: 10, commitRevealWeightsEnabled: false });
+    await client.startCall(alice, netuid);
     await client.setHyperparameters(alice, netuid, { weightsVersionKey: 3n });
     const hp = await client.getHyperparameters(netuid);
     expect(hp).toMatchObject({ tempo: 10, commitRevealWeightsEnabled: false, weightsVersionKey: 3n });
@@ -153,8 +155,24 @@ describe('localnet server + LocalnetClient (real child process)', () => {
     expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
   });
 
-  it('connectChain refuses a subtensor URL with a clear message', async () => {
-    await expect(connectChain('wss://entrypoint-finney.opentensor.ai:443')).rejects.toThrow('the subtensor adapter is not available yet');
+  it('connectChain tells localnet, subtensor nodes and SDK network names apart', async () => {
+    expect(classifyChainSpec('local')).toEqual({ kind: 'local' });
+    expect(classifyChainSpec('http://127.0.0.1:9944')).toEqual({ kind: 'localnet', url: 'http://127.0.0.1:9944' });
+    expect(classifyChainSpec('ws://127.0.0.1:9944/ws')).toEqual({ kind: 'localnet', url: 'ws://127.0.0.1:9944/ws' });
+    expect(classifyChainSpec('ws://127.0.0.1:9944')).toEqual({ kind: 'subtensor', url: 'ws://127.0.0.1:9944' });
+    expect(classifyChainSpec('wss://entrypoint-finney.opentensor.ai:443')).toEqual({ kind: 'subtensor', url: 'wss://entrypoint-finney.opentensor.ai:443' });
+    expect(classifyChainSpec('finney')).toEqual({ kind: 'subtensor', url: 'wss://entrypoint-finney.opentensor.ai:443' });
+    expect(classifyChainSpec('test')).toEqual({ kind: 'subtensor', url: 'wss://test.finney.opentensor.ai:443' });
+    expect(classifyChainSpec('archive')).toEqual({ kind: 'subtensor', url: 'wss://archive.chain.opentensor.ai:443' });
+    expect(classifyChainSpec('ftp://x')).toBeNull();
     await expect(connectChain('ftp://x')).rejects.toThrow(/unknown chain/);
+    // nothing listens on a port we just closed: one clear line, no hang
+    const closed = await new Promise<number>((r) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => r(port));
+      });
+    });
+    await expect(connectChain(`ws://127.0.0.1:${closed}`, { timeoutMs: 1500 })).rejects.toThrow(/cannot connect to the subtensor node at ws:\/\/127\.0\.0\.1:\d+: ConnectionFailed: connect ECONNREFUSED/);
   });
 });

@@ -22,6 +22,7 @@ describe('LocalChain persistence', () => {
     const a = await LocalChain.create({ blockTimeMs: 0, statePath: path });
     const alice = await keys('//Alice');
     const netuid = await a.registerNetwork(alice, (await keys('//Alice//owner')).ss58Address, { tempo: 5 });
+    await a.startCall(alice, netuid);
     await a.burnedRegister(alice, netuid, (await keys('//Alice//m')).ss58Address);
     await a.produceBlocks(7); // includes an epoch
     const head = await a.getBlock();

@@ -56,7 +56,7 @@ beforeAll(async () => {
   await cryptoReady();
   alice = keypairFromUri('//Alice');
   bob = keypairFromUri('//Bob');
-  dendrite = new Dendrite({ keypair: alice, externalIp: '203.0.113.7' });
+  dendrite = new Dendrite({ keypair: alice, externalIp: '203.0.113.7', protocol: 'synapse' });
 });
 afterAll(async () => {
   await dendrite.close();
@@ -247,7 +247,7 @@ describe('failures come back as results with the SDK codes', () => {
     });
     const r = await dendrite.call(target(chunked.port), Echo, REQUEST);
     expect([r.statusCode, r.statusMessage]).toEqual([422, 'Failed to parse response: response body exceeds 10485760 bytes']);
-    const small = new Dendrite({ keypair: alice, maxResponseBytes: 1024 });
+    const small = new Dendrite({ keypair: alice, maxResponseBytes: 1024, protocol: 'synapse' });
     try {
       const declared = await server((_req, res) => sendJson(res, 200, { completion: 'y'.repeat(2000) }));
       const r2 = await small.call(target(declared.port), Echo, REQUEST);
@@ -386,7 +386,7 @@ describe('forward', () => {
       inFlight--;
       await echoMiner()(req, res);
     });
-    const d = new Dendrite({ keypair: alice, connectionsPerOrigin: 16 });
+    const d = new Dendrite({ keypair: alice, connectionsPerOrigin: 16, protocol: 'synapse' });
     try {
       const results = await d.forward(Array.from({ length: 12 }, () => target(s.port)), Echo, REQUEST, { concurrency: 3 });
       expect(results.every((r) => r.ok)).toBe(true);
@@ -399,7 +399,7 @@ describe('forward', () => {
 
   it('worker signing: every request of a fan-out carries a valid signature over its own nonce', async () => {
     const s = await server(echoMiner());
-    const d = new Dendrite({ keypair: alice, workerSigning: true });
+    const d = new Dendrite({ keypair: alice, workerSigning: true, protocol: 'synapse' });
     try {
       const targets = Array.from({ length: 40 }, () => target(s.port));
       const results = await d.forward(targets, Echo, REQUEST);
@@ -434,7 +434,7 @@ describe('forward', () => {
   });
 
   it('accepts a bare Keypair (the validator runtime constructs it that way)', async () => {
-    const d = new Dendrite(alice);
+    const d = new Dendrite({ keypair: alice, protocol: 'synapse' });
     expect(d.hotkey).toBe(alice.ss58Address);
     await d.close();
     await expect(d.call(target(1), Echo, REQUEST)).rejects.toThrow(/closed/);

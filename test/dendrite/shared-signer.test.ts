@@ -98,7 +98,7 @@ describe('shared worker signer', () => {
 
   it('a worker that dies mid-job: the dendrite signs the rest itself and every signature verifies', async () => {
     const broken = new WorkerSigner(new URL('./fixtures/crashing-sign-worker.mjs', import.meta.url));
-    const d = new Dendrite({ keypair: alice, workerSigning: broken });
+    const d = new Dendrite({ keypair: alice, workerSigning: broken, protocol: 'synapse' });
     const before = echo.captured.length;
     try {
       const targets = Array.from({ length: 40 }, () => ({ ip: '127.0.0.1', port: echo.port, hotkey: bob.ss58Address }));

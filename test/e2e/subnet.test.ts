@@ -52,6 +52,8 @@ describe.sequential('e2e: a subnet of real processes', () => {
     const created = await group.cli(['subnets', 'create', '--name', 'owner', '--chain', net.url], env);
     netuid = Number(/created subnet (\d+)/.exec(created)?.[1]);
     expect(Number.isInteger(netuid)).toBe(true);
+    // emission starts only after the owner's start_call, as on subtensor
+    expect(await group.cli(['subnets', 'start', '--name', 'owner', '--netuid', String(netuid), '--chain', net.url], env)).toContain('start_call done');
     // `subnets create` takes no hyperparameters: the owner sets fast epochs through the localnet client
     await client.setHyperparameters(owner.coldkey, netuid, { tempo: 10, weightsSetRateLimit: 2, commitRevealWeightsEnabled: false, servingRateLimit: 0 });
     expect((await client.getHyperparameters(netuid)).tempo).toBe(10);

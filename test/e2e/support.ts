@@ -217,6 +217,7 @@ export function logLines(p: Proc, msg: string): Array<Record<string, unknown>> {
 export async function createSubnet(client: LocalnetClient, owner: { coldkey: Keypair; hotkey: Keypair }, hp: Partial<SubnetHyperparameters>): Promise<number> {
   await client.faucet(owner.coldkey.ss58Address, 5_000n * RAO_PER_TAO);
   const netuid = await client.registerNetwork(owner.coldkey, owner.hotkey.ss58Address, hp);
+  await client.startCall(owner.coldkey, netuid);
   if ((await client.getUid(netuid, owner.hotkey.ss58Address)) === null) await client.burnedRegister(owner.coldkey, netuid, owner.hotkey.ss58Address);
   await client.addStake(owner.coldkey, owner.hotkey.ss58Address, netuid, 100n * RAO_PER_TAO);
   return netuid;

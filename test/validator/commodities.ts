@@ -23,9 +23,11 @@ export function squareMiner(b: Behavior, slowMs = 300): MinerSide<Q, R> {
 }
 
 /** Score = correct × fastest/own; optionally a delayed variant scored `delayBlocks` later. */
-export function squareCommodity(opts: { timeoutMs?: number; delayBlocks?: number; failScoring?: () => boolean } = {}) {
+export function squareCommodity(opts: { timeoutMs?: number; delayBlocks?: number; failScoring?: () => boolean; protocol?: 'btauth' | 'synapse'; route?: string } = {}) {
   return defineCommodity({
     name: 'SquareSynapse',
+    protocol: opts.protocol,
+    route: opts.route,
     query,
     response,
     timeoutMs: opts.timeoutMs ?? 1000,

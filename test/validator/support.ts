@@ -28,6 +28,7 @@ export async function makeNet(opts: { miners: number; hyper?: Partial<SubnetHype
   const owner = keypairFromUri('//Alice');
   const validator = keypairFromUri('//Alice//validator');
   const netuid = await chain.registerNetwork(owner, validator.ss58Address);
+  await chain.startCall(owner, netuid);
   await chain.setHyperparameters(owner, netuid, {
     weightsSetRateLimit: 2,
     commitRevealWeightsEnabled: false,

@@ -72,7 +72,7 @@ describe('key file JSON', () => {
 
   it('writes exactly the btwallet fields with 0x-prefixed lowercase hex', () => {
     const json = JSON.parse(serializeKeyfile(pair())) as Record<string, string>;
-    expect(Object.keys(json).sort()).toEqual(['accountId', 'privateKey', 'publicKey', 'secretPhrase', 'secretSeed', 'ss58Address']);
+    expect(Object.keys(json).sort()).toEqual(['accountId', 'accountType', 'cryptoType', 'privateKey', 'publicKey', 'secretPhrase', 'secretSeed', 'signingScheme', 'ss58Address']);
     expect(json.accountId).toBe(json.publicKey);
     expect(json.publicKey).toMatch(/^0x[0-9a-f]{64}$/);
     expect(json.privateKey).toMatch(/^0x[0-9a-f]{128}$/);
@@ -80,7 +80,7 @@ describe('key file JSON', () => {
     expect(json.secretPhrase).toBe(BTW_MNEMONIC);
     expect(json.ss58Address).toBe(BTW_MNEMONIC_SS58);
     const pub = JSON.parse(serializePubKeyfile(pair())) as Record<string, string>;
-    expect(Object.keys(pub).sort()).toEqual(['accountId', 'publicKey', 'ss58Address']);
+    expect(Object.keys(pub).sort()).toEqual(['accountId', 'accountType', 'cryptoType', 'publicKey', 'signingScheme', 'ss58Address']);
   });
 
   it('loads a file with only secretSeed, only privateKey, or only ss58Address', () => {

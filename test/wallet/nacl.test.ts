@@ -65,7 +65,7 @@ describe('$NACL key files', () => {
       expect(Buffer.from(raw).includes(Buffer.from(coldkey.mnemonic ?? '-'))).toBe(false);
       const opened = await decryptNaclWithKey(raw, Buffer.from(vector.keyHex, 'hex'));
       const json = JSON.parse(new TextDecoder().decode(opened)) as Record<string, string>;
-      expect(Object.keys(json).sort()).toEqual(['accountId', 'privateKey', 'publicKey', 'secretPhrase', 'secretSeed', 'ss58Address']);
+      expect(Object.keys(json).sort()).toEqual(['accountId', 'accountType', 'cryptoType', 'privateKey', 'publicKey', 'secretPhrase', 'secretSeed', 'signingScheme', 'ss58Address']);
       expect(deserializeKeyfile(opened, 'created').ss58Address).toBe(coldkey.ss58Address);
       expect(json.secretPhrase).toBe(coldkey.mnemonic);
       expect(await loadColdkeyPub(ref)).toBe(coldkey.ss58Address);

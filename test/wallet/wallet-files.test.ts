@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../framework/errors.ts';
@@ -54,10 +54,10 @@ describe('wallet files', () => {
     for (const f of [p.coldkey, p.coldkeypub, p.hotkey, p.hotkeypub]) expect(await mode(f)).toBe(0o600);
     for (const d of [p.dir, p.hotkeysDir]) expect(await mode(d)).toBe(0o700);
     const cold = JSON.parse(await readFile(p.coldkey, 'utf8')) as Record<string, string>;
-    expect(Object.keys(cold).sort()).toEqual(['accountId', 'privateKey', 'publicKey', 'secretPhrase', 'secretSeed', 'ss58Address']);
+    expect(Object.keys(cold).sort()).toEqual(['accountId', 'accountType', 'cryptoType', 'privateKey', 'publicKey', 'secretPhrase', 'secretSeed', 'signingScheme', 'ss58Address']);
     expect(cold.ss58Address).toBe(coldkey.ss58Address);
     const pub = JSON.parse(await readFile(p.coldkeypub, 'utf8')) as Record<string, string>;
-    expect(pub).toEqual({ accountId: u8aToHex(coldkey.publicKey), publicKey: u8aToHex(coldkey.publicKey), ss58Address: coldkey.ss58Address });
+    expect(pub).toEqual({ accountId: u8aToHex(coldkey.publicKey), publicKey: u8aToHex(coldkey.publicKey), ss58Address: coldkey.ss58Address, cryptoType: 1, accountType: 'standard', signingScheme: 'sr25519' });
 
     expect((await loadColdkey(ref)).ss58Address).toBe(coldkey.ss58Address);
     expect((await loadHotkey(ref)).ss58Address).toBe(hotkey.ss58Address);
@@ -122,11 +122,14 @@ describe('wallet files', () => {
 
   it('reports missing and public-only keys as one-line errors', async () => {
     const ref = resolveWalletRef({ path: root, name: 'nobody' }, {});
+    // no wallet at all: said as such, not as a missing key inside it
+    for (const load of [loadColdkey, loadHotkey, loadColdkeyPub]) expect((await rejection(load(ref))).message).toMatch(/wallet 'nobody' does not exist/);
+    const p = walletPaths(ref);
+    await mkdir(p.dir, { recursive: true });
     expect((await rejection(loadColdkey(ref))).message).toMatch(/coldkey not found/);
     expect((await rejection(loadHotkey(ref))).message).toMatch(/hotkey not found/);
     expect((await rejection(loadColdkeyPub(ref))).message).toMatch(/coldkeypub not found/);
     expect((await rejection(showWallet(ref))).message).toMatch(/not found/);
-    const p = walletPaths(ref);
     await regenColdkeyPub(ref, BTW_MNEMONIC_SS58);
     await writeFile(p.coldkey, await readFile(p.coldkeypub));
     expect((await rejection(loadColdkey(ref))).message).toMatch(/only a public key/);

@@ -68,7 +68,8 @@ beforeAll(async () => {
     axons.push(a);
   }
   targets = axons.map((a) => ({ ip: '127.0.0.1', port: a.port, hotkey: a.hotkey }));
-  dendrite = new Dendrite(validators[0] as Keypair);
+  // this file pins the v10 Synapse wire (SDK messages, process time, sessions); btauth/1 is test/btauth/
+  dendrite = new Dendrite({ keypair: validators[0] as Keypair, protocol: 'synapse' });
 });
 afterAll(async () => {
   await dendrite.close();
@@ -89,7 +90,7 @@ describe('axon ↔ dendrite', () => {
   });
 
   it('rejections reach the dendrite with the SDK status and message', async () => {
-    const outsider = new Dendrite(stranger);
+    const outsider = new Dendrite({ keypair: stranger, protocol: 'synapse' });
     try {
       const r = await outsider.call(targets[0] as AxonTarget, Square, { x: 1, label: 'x' });
       expect(r).toMatchObject({ ok: false, statusCode: 403, statusMessage: 'Forbidden. Key is blacklisted: Unrecognized hotkey.' });
@@ -118,7 +119,7 @@ describe('axon ↔ dendrite', () => {
   });
 
   it('1,000 concurrent requests (1,000 dendrite sessions from 10 validators) all succeed', async () => {
-    const sessions = Array.from({ length: 1000 }, (_, i) => new Dendrite({ keypair: validators[i % 10] as Keypair, connectionsPerOrigin: 1 }));
+    const sessions = Array.from({ length: 1000 }, (_, i) => new Dendrite({ keypair: validators[i % 10] as Keypair, connectionsPerOrigin: 1, protocol: 'synapse' }));
     try {
       const t0 = performance.now();
       const rs = await Promise.all(sessions.map((d, i) => d.call(targets[i % 3] as AxonTarget, Square, { x: i, label: `req-${i}` }, { timeoutMs: 60_000 })));

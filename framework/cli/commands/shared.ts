@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { connectChain } from '../../chain/index.ts';
-import type { Chain, DevChain } from '../../chain/types.ts';
+import { ChainError, isDevChain, type Chain, type DevChain } from '../../chain/types.ts';
+import { weightsForChain } from '../../consensus/weights/index.ts';
 import { UserError } from '../../errors.ts';
-import { resolveWalletRef, type WalletRef } from '../../wallet/index.ts';
-import { cliInt, resolveConfig } from '../config.ts';
+import { resolveWalletRef, ss58Decode, type WalletRef } from '../../wallet/index.ts';
+import { cliInt, formatTao, resolveConfig } from '../config.ts';
 
 export const DEFAULT_LOCALNET = 'http://127.0.0.1:9944';
 
@@ -28,7 +29,7 @@ export const chainOptionsEnv = {
 
 export function withChainOptions(cmd: Command, opts: { wallet?: boolean } = {}): Command {
   cmd
-    .option('--chain <url>', `localnet URL (env SUBNET_CHAIN, default ${DEFAULT_LOCALNET})`)
+    .option('--chain <url>', `local, a localnet URL, ws(s):// subtensor node, or finney / test / archive (env SUBNET_CHAIN, default ${DEFAULT_LOCALNET})`)
     .option('--netuid <n>', 'subnet id (env SUBNET_NETUID, default 1)')
     .option('--config <file>', 'JSON or YAML file with any of these options (env SUBNET_CONFIG)');
   if (opts.wallet !== false) {
@@ -87,3 +88,72 @@ export async function requireSubnet(chain: Chain, netuid: number): Promise<void>
 export function shortKey(ss58: string): string {
   return ss58.length > 12 ? `${ss58.slice(0, 6)}…${ss58.slice(-4)}` : ss58;
 }
+
+/** An SS58 address from a flag, checked before anything is signed or sent. */
+export function requireSs58(address: string, flag: string): string {
+  try {
+    ss58Decode(address);
+  } catch {
+    throw new UserError(`${flag} '${address}' is not a valid SS58 address`, { hint: 'SS58 addresses look like 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY' });
+  }
+  return address;
+}
+
+/** Refuse a payment the coldkey cannot make, in TAO and with what to do, before the chain says so in RAO. */
+export async function requireBalance(chain: Chain, coldkey: string, amount: bigint, what: string): Promise<void> {
+  const balance = await chain.getBalance(coldkey);
+  if (balance >= amount) return;
+  throw new UserError(`cannot ${what}: coldkey ${coldkey} has ${formatTao(balance)} TAO`, {
+    hint: isDevChain(chain) ? `ask less, or top it up with \`subnet faucet\` (localnet)` : 'ask less, or transfer TAO to the coldkey first',
+  });
+}
+
+/** `--uids` / `--weights` of the same length with at least one positive weight. */
+export function checkWeightLists(uids: number[], weights: number[]): void {
+  if (uids.length !== weights.length) {
+    throw new UserError(`--uids has ${uids.length} entries but --weights has ${weights.length}`, { hint: 'give one weight per uid, in the same order: --uids 1,2,3 --weights 0.2,0.3,0.5' });
+  }
+  if (weights.every((w) => w === 0)) {
+    // The SDK's processing turns an all-zero vector into uniform weights over every uid, this
+    // validator's own included; that is never what someone typing zeros meant.
+    throw new UserError('all weights are zero', { hint: 'give at least one positive weight (the SDK would otherwise set uniform weights over every uid, including your own)' });
+  }
+}
+
+/**
+ * SDK-exact processing and u16 conversion, as `set_weights` / `commit_weights` take them: v10
+ * `process_weights_for_netuid` (default) or v11 `SetWeights` (see docs/weights.md).
+ */
+export async function weightsForEmit(
+  chain: Chain,
+  netuid: number,
+  uids: number[],
+  weights: number[],
+  opts: { semantics?: 'v10' | 'v11'; hotkey?: string } = {},
+): Promise<{ uids: number[]; values: number[] }> {
+  const [hp, m] = await Promise.all([chain.getHyperparameters(netuid), chain.getMetagraph(netuid)]);
+  const outside = uids.find((u) => u >= m.n);
+  if (outside !== undefined) throw new UserError(`uid ${outside} is not registered on subnet ${netuid} (${m.n} neurons)`);
+  const selfUid = opts.hotkey ? m.hotkeys.indexOf(opts.hotkey) : -1;
+  return weightsForChain(uids, weights, {
+    semantics: opts.semantics ?? 'v10', minAllowedWeights: hp.minAllowedWeights, maxWeightsLimit: hp.maxWeightsLimit, n: m.n, selfUid: selfUid >= 0 ? selfUid : null,
+  });
+}
+
+/** `SettingWeightsTooFast` with the block from which the next update is allowed. */
+export async function explainTooFast(chain: Chain, netuid: number, hotkey: string, send: () => Promise<void>): Promise<void> {
+  try {
+    await send();
+  } catch (e) {
+    if (!(e instanceof ChainError) || e.code !== 'SettingWeightsTooFast') throw e;
+    const [hp, m, head] = await Promise.all([chain.getHyperparameters(netuid), chain.getMetagraph(netuid), chain.getBlock()]);
+    const uid = m.hotkeys.indexOf(hotkey);
+    const next = (m.lastUpdate[uid] ?? 0) + hp.weightsSetRateLimit;
+    throw new ChainError('SettingWeightsTooFast', `last update at block ${m.lastUpdate[uid] ?? 0}, weightsSetRateLimit ${hp.weightsSetRateLimit}: next allowed at block ${next} (now ${head.number})`);
+  }
+}
+
+/** One line to stdout. */
+export const out = (s: string): void => void process.stdout.write(`${s}\n`);
+/** `--json` output: indented, bigints as decimal strings. */
+export const json = (v: unknown): void => out(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2));

@@ -5,6 +5,7 @@ import { UserError } from '../../errors.ts';
 import { commitHashV2, generateSalt, netuidStorageIndex } from './commit-reveal.ts';
 import { convertWeightsAndUidsForEmit } from './emit.ts';
 import { processWeightsForNetuid } from './process.ts';
+import { conformWeightsV11 } from './v11.ts';
 
 const NETUID_ENV = 'SUBNET_NETUID';
 
@@ -40,6 +41,8 @@ const ProcessFlags = z.object({
   minAllowedWeights: u16,
   maxWeightsLimit: u16,
   excludeQuantile: u16,
+  semantics: z.enum(['v10', 'v11'], { message: 'must be v10 or v11' }),
+  selfUid: u16.optional(),
 });
 
 async function weightsInput(f: z.infer<typeof ProcessFlags>): Promise<{ uids: number[]; weights: number[] }> {
@@ -74,17 +77,25 @@ export function registerWeightsCommands(program: Command): void {
 
   weights
     .command('process')
-    .description('process_weights_for_netuid + convert_weights_and_uids_for_emit, as the bittensor SDK does them')
+    .description('weights → u16 as the bittensor SDK does it: v10 process_weights_for_netuid + convert_weights_and_uids_for_emit, or v11 SetWeights')
     .option('--uids <list>', 'comma-separated uids (default 0..len-1)')
     .option('--weights <list>', 'comma-separated float weights')
     .option('--file <path>', 'JSON file {"uids": [...], "weights": [...]} instead of --uids/--weights')
     .option('--n <count>', 'number of neurons in the subnet (default: number of weights)')
     .option('--min-allowed-weights <count>', 'MinAllowedWeights hyperparameter', '1')
     .option('--max-weights-limit <u16>', 'MaxWeightsLimit hyperparameter as stored (65535 = no limit)', '65535')
-    .option('--exclude-quantile <u16>', 'drop weights below this u16-scaled quantile', '0')
+    .option('--exclude-quantile <u16>', 'drop weights below this u16-scaled quantile (v10 only)', '0')
+    .option('--semantics <v10|v11>', 'v10 process_weights_for_netuid, or v11 SetWeights (no padding, no quantile, error on too few)', 'v10')
+    .option('--self-uid <uid>', "v11: the setter's uid (a lone self-weight is exempt from the limits)")
     .action(async (raw: Record<string, unknown>) => {
       const f = parse(ProcessFlags, raw);
       const input = await weightsInput(f);
+      if (f.semantics === 'v11') {
+        if (f.excludeQuantile !== 0) throw new UserError('--exclude-quantile is v10 only: SDK v11 SetWeights has no quantile exclusion');
+        const emit = conformWeightsV11(input.uids, input.weights, { minAllowedWeights: f.minAllowedWeights, maxWeightsLimit: f.maxWeightsLimit, selfUid: f.selfUid });
+        process.stdout.write(`${JSON.stringify({ semantics: 'v11', emit })}\n`);
+        return;
+      }
       const processed = processWeightsForNetuid(input.uids, input.weights, {
         n: f.n,
         minAllowedWeights: f.minAllowedWeights,

@@ -2,6 +2,8 @@ export { normalizeMaxWeight, processWeightsForNetuid } from './process.ts';
 export type { NormalizeOptions, ProcessWeightsParams, ProcessedWeights } from './process.ts';
 export { convertWeightsAndUidsForEmit, convertAndNormalizeWeightsAndUids } from './emit.ts';
 export type { EmitWeights } from './emit.ts';
+export { clipToMaxWeight, conformWeightsV11, weightsForChain, WEIGHTS_SEMANTICS } from './v11.ts';
+export type { ConformV11Params, WeightsForChainParams, WeightsSemantics } from './v11.ts';
 export { roundHalfEven } from './float.ts';
 export type { FloatDtype } from './float.ts';
 export {
