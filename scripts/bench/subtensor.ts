@@ -5,15 +5,23 @@
  * (SUBTENSOR_BENCH_BLOCKS, default 1 000: chopsticks builds 1–6 empty blocks/s on this shared machine, so
  * 10 000 blocks take 30–150 min; the default run reports the heap slope per 1 000 blocks instead).
  */
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { SubtensorChain } from '../../framework/chain/subtensor/index.ts';
 import { keypairFromUri } from '../../framework/wallet/keypair.ts';
-import { startChopsticks, type Chopsticks } from '../../test/support/chopsticks.ts';
+import { startChopsticks, type Chopsticks, type RuntimeSpec } from '../../test/support/chopsticks.ts';
 import { inBlock, relaxDevLimits } from '../../test/chain/subtensor/scenario.ts';
 
 const NEURONS = 192;
 const PER_BLOCK = 16;
+
+async function logTail(file: string, lines: number): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').slice(-lines).map((l) => `    ${l}`).join('\n');
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -60,13 +68,18 @@ async function perUidSync(chain: SubtensorChain, netuid: number, n: number): Pro
 
 export async function run(): Promise<void> {
   const blocks = Number(process.env.SUBTENSOR_BENCH_BLOCKS ?? 1_000);
-  const cs = await startChopsticks(185);
-  const out: string[] = [`chopsticks spec 185 start-up: ${cs.startupMs} ms (spawn → "RPC listening")`];
+  // SUBTENSOR_BENCH_SPEC=218: the other real runtime (only the memory part is meant for it)
+  const spec: RuntimeSpec = process.env.SUBTENSOR_BENCH_SPEC === '218' ? 218 : 185;
+  // chopsticks' own log, kept for the whole run: when it stops building blocks, it says why there
+  const logFile = process.env.SUBTENSOR_BENCH_CHOPSTICKS_LOG ?? join(tmpdir(), `bench-chopsticks-${spec}-${process.pid}.log`);
+  const cs = await startChopsticks(spec, { logFile });
+  const out: string[] = [`chopsticks spec ${spec} start-up: ${cs.startupMs} ms (spawn → "RPC listening"); its log: ${logFile}`];
   const chain = await SubtensorChain.connect(cs.url, { sudo: keypairFromUri('//Alice'), heartbeatMs: 0 });
   try {
     // SUBTENSOR_BENCH_PARTS=memory: only the long subscription (no subnet, no 192 registrations)
     if (process.env.SUBTENSOR_BENCH_PARTS !== 'memory') await syncAndWeights(chain, cs, out);
     await subscriptionMemory(chain, cs, blocks, out);
+    if (out.some((l) => l.includes('STOPPED'))) out.push(`  chopsticks log, last lines:\n${await logTail(logFile, 40)}`);
   } finally {
     await chain.close();
     await cs.stop();
@@ -74,7 +87,7 @@ export async function run(): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-export const description = 'SubtensorChain on chopsticks spec 185: metagraph sync (192 neurons), set_weights latency, subscription memory';
+export const description = 'SubtensorChain on chopsticks spec 185 (SUBTENSOR_BENCH_SPEC=218 for the other): metagraph sync (192 neurons), set_weights latency, subscription memory';
 
 async function syncAndWeights(chain: SubtensorChain, cs: Chopsticks, out: string[]): Promise<void> {
   const t0 = Date.now();

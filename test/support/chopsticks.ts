@@ -4,7 +4,7 @@
  * npx leaves the node child running), Manual block mode, killed by stop().
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -85,7 +85,13 @@ async function rpcSocket(url: string): Promise<{ call(method: string, params: un
   };
 }
 
-export async function startChopsticks(spec: RuntimeSpec, opts: { timeoutMs?: number } = {}): Promise<Chopsticks> {
+export interface StartOptions {
+  timeoutMs?: number;
+  /** Keep chopsticks' whole log in this file (appended) for the life of the process, e.g. for a long bench. */
+  logFile?: string;
+}
+
+export async function startChopsticks(spec: RuntimeSpec, opts: StartOptions = {}): Promise<Chopsticks> {
   const missing = chopsticksMissing(spec);
   if (missing) throw new Error(missing);
   const dir = await mkdtemp(join(tmpdir(), `chopsticks-${spec}-`));
@@ -148,11 +154,19 @@ export async function startChopsticks(spec: RuntimeSpec, opts: { timeoutMs?: num
     throw e;
   });
   const startupMs = Date.now() - t0;
-  // drop the log once started: a long run must not grow the test process
+  // drop the log once started (a long run must not grow the test process), or stream it to a file
   child.stdout?.removeListener('data', onData);
   child.stderr?.removeListener('data', onData);
-  child.stdout?.resume();
-  child.stderr?.resume();
+  if (opts.logFile) {
+    const file = createWriteStream(opts.logFile, { flags: 'a' });
+    file.write(log);
+    child.stdout?.pipe(file, { end: false });
+    child.stderr?.pipe(file, { end: false });
+    child.once('exit', () => file.end());
+  } else {
+    child.stdout?.resume();
+    child.stderr?.resume();
+  }
   const url = `ws://127.0.0.1:${actual}`;
   const rpc = await rpcSocket(url);
   const pending = async (): Promise<number> => ((await rpc.call('author_pendingExtrinsics', [])) as unknown[]).length;
