@@ -29,6 +29,8 @@ export interface SplitValidatorArgs {
   leaseMs: number;
   jobTimeoutMs?: number;
   jobLockMs: number;
+  /** How long scored delayed-task ids are remembered (coordinator; default 24 h). */
+  scoredRetentionMs?: number;
   workerConcurrency: number;
   metricsPort?: number;
   metricsHost: string;
@@ -98,7 +100,7 @@ export async function runSplitValidator(a: SplitValidatorArgs): Promise<() => Pr
           ...base,
           options: {
             alpha: a.alpha, resyncEveryBlocks: a.resyncEveryBlocks, roundIntervalMs: a.roundIntervalMs, disableWeights: a.disableWeights, weightsSemantics: a.weightsSemantics,
-            maxQueued: a.maxQueued, leaseMs: a.leaseMs, statePath: mechid === undefined ? a.statePath : mechanismStatePath(a.statePath, mechid), logger: a.log, metricsRegistry: registry,
+            maxQueued: a.maxQueued, leaseMs: a.leaseMs, scoredRetentionMs: a.scoredRetentionMs, statePath: mechid === undefined ? a.statePath : mechanismStatePath(a.statePath, mechid), logger: a.log, metricsRegistry: registry,
           },
         });
         stops.push(() => h.stop());

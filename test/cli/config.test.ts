@@ -53,6 +53,8 @@ describe('subnet CLI error policy', () => {
       subnet(['metagraph', '--netuid', 'x']),
       subnet(['metagraph', '--chain', 'local']),
       subnet(['metagraph'], { SUBNET_CONFIG: join(dir, 'missing.yaml') }),
+      subnet(['validator', '--redis', 'redis://127.0.0.1:6379', '--scored-retention-ms', '5']),
+      subnet(['validator', '--scored-retention-ms', '3600000']),
     ]);
     for (const c of cases) {
       expect(c.code, c.out).toBe(2);
@@ -60,6 +62,8 @@ describe('subnet CLI error policy', () => {
       expect(c.out).not.toMatch(/\n\s+at /);
     }
     expect(cases[3]!.out).toMatch(/throw-away in-process chain/);
+    expect(cases[5]!.out).toMatch(/invalid --scored-retention-ms/);
+    expect(cases[6]!.out).toMatch(/--scored-retention-ms needs --redis URL/);
   });
 
   it('reports an unreachable localnet as one line', async () => {

@@ -145,7 +145,7 @@ describe.skipIf(!available)('split validator: coordinator + worker processes on 
     requests = 0;
     const penv = { ...env, SCALE_ROUNDS: String(ROUNDS), SCALE_AGGREGATE: 'sum', SCALE_SCORE_COST: '30000' };
     const common = [...chainFlags, '--redis', redis.url, '--job-lock-ms', '1000', '--lease-ms', '2000', '--state-dir', join(dir, 'kill')];
-    const spawnCoordinator = () => group.subnet('coordinator', ['validator', ...common, '--role', 'coordinator', '--round-interval-ms', '40', '--max-queued', '8'], penv);
+    const spawnCoordinator = () => group.subnet('coordinator', ['validator', ...common, '--role', 'coordinator', '--round-interval-ms', '40', '--max-queued', '8', '--scored-retention-ms', '3600000'], penv);
     const spawnWorker = (i: number) => group.subnet(`worker ${i}`, ['validator', ...common, '--role', 'worker'], penv);
     let coordinator: Proc = spawnCoordinator();
     const workers: Proc[] = [0, 1, 2].map(spawnWorker);

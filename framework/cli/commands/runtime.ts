@@ -208,6 +208,7 @@ const validatorSchema = chainOptionsSchema.extend({
   leaseMs: cliInt(1000, 600_000).default(10_000),
   jobTimeoutMs: cliInt(1000, 3_600_000).optional(),
   jobLockMs: cliInt(500, 600_000).default(10_000),
+  scoredRetentionMs: cliInt(60_000, 30 * 24 * 3_600_000).optional(),
   logLevel,
   logFormat,
 });
@@ -313,12 +314,14 @@ export function registerRuntimeCommands(program: Command): void {
     .option('--lease-ms <ms>', 'coordinator lease TTL; a dead coordinator is replaced after at most this (default 10000)')
     .option('--job-timeout-ms <ms>', 'a job running longer is abandoned and retried (default 2 × commodity timeout + 30 s)')
     .option('--job-lock-ms <ms>', "BullMQ job lock: a killed worker's job is retried elsewhere after ~2 × this (default 10000)")
+    .option('--scored-retention-ms <ms>', 'with --redis: how long the coordinator remembers scored delayed-task ids, 1 min…30 days (default 86400000 = 24 h)')
     .action(async (flags: Record<string, unknown>) => {
       const o = resolveCommandOptions(validatorSchema, flags, {
         commodity: 'SUBNET_COMMODITY', stateDir: 'SUBNET_STATE_DIR', metricsPort: 'SUBNET_METRICS_PORT', metricsHost: 'SUBNET_METRICS_HOST', metricsAllow: 'SUBNET_METRICS_ALLOW',
         logLevel: 'LOG_LEVEL', logFormat: 'LOG_FORMAT', weightsSemantics: 'SUBNET_WEIGHTS_SEMANTICS', redis: 'SUBNET_REDIS',
       });
       if (!o.redis && (o.role || o.workers > 0)) throw new UserError('--role and --workers need --redis URL', { hint: 'e.g. --redis redis://127.0.0.1:6379 --workers 3' });
+      if (!o.redis && o.scoredRetentionMs !== undefined) throw new UserError('--scored-retention-ms needs --redis URL: the embedded validator keeps no scored-id set');
       const log = createLogger({ level: o.logLevel, format: o.logFormat });
       const modules = o.mechanism !== undefined ? parseMechanismModules(o.mechanism) : null;
       const mechanisms: Record<number, Commodity> = {};
@@ -337,7 +340,7 @@ export function registerRuntimeCommands(program: Command): void {
             role: o.role ?? 'coordinator', workers: o.workers, redisUrl: o.redis, chain, netuid: o.netuid, hotkey, statePath,
             commodity: commodity ?? new Map(Object.entries(mechanisms).map(([id, c]) => [Number(id), c] as const)),
             alpha: o.alpha, resyncEveryBlocks: o.resyncBlocks, roundIntervalMs: o.roundIntervalMs, disableWeights: o.disableWeights, weightsSemantics: o.weightsSemantics,
-            maxQueued: o.maxQueued, leaseMs: o.leaseMs, jobTimeoutMs: o.jobTimeoutMs, jobLockMs: o.jobLockMs, workerConcurrency: o.workerConcurrency, metricsPort: o.metricsPort, metricsHost: o.metricsHost, metricsAllow: o.metricsAllow, log,
+            maxQueued: o.maxQueued, leaseMs: o.leaseMs, jobTimeoutMs: o.jobTimeoutMs, jobLockMs: o.jobLockMs, scoredRetentionMs: o.scoredRetentionMs, workerConcurrency: o.workerConcurrency, metricsPort: o.metricsPort, metricsHost: o.metricsHost, metricsAllow: o.metricsAllow, log,
           });
           log.info({ uid, role: o.role ?? 'coordinator', hotkey: hotkey.ss58Address }, `split validator running ${commodity ? commodity.name : Object.entries(mechanisms).map(([id, c]) => `${id}:${c.name}`).join(' ')}`);
           onShutdown(async () => {
