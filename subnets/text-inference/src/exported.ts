@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { writeFileAtomicSync } from '../../../framework/util/atomic-write.ts';
 import { trainByteBpe } from './bpe-trainer.ts';
 import { HfTokenizer } from './hf-tokenizer.ts';
-import { BUNDLED_SPEC, buildDecoderOnnx, defaultModelCacheDir, type ModelSpec } from './model-builder.ts';
+import { BUNDLED_SPEC, buildDecoderOnnx, defaultModelCacheDir, pruneStaleBuilds, type ModelSpec } from './model-builder.ts';
 
 export interface ExportedModel {
   /** The id the subnet knows the model by (config.json `_name_or_path`, else the directory name). */
@@ -45,7 +45,9 @@ export function ensureExportedModelDir(opts: { io?: ModelSpec['io']; merges?: nu
   const merges = opts.merges ?? 96;
   const h = createHash('sha256').update(JSON.stringify({ spec, merges }));
   for (const f of ['./model-builder.ts', './bpe-trainer.ts', './corpus.ts', './exported.ts']) h.update(readFileSync(new URL(f, import.meta.url)));
-  const out = join(opts.dir ?? defaultModelCacheDir(), `exported-${spec.io ?? 'float32'}-${h.digest('hex').slice(0, 12)}`);
+  const dir = opts.dir ?? defaultModelCacheDir();
+  const prefix = `exported-${spec.io ?? 'float32'}-`;
+  const out = join(dir, `${prefix}${h.digest('hex').slice(0, 12)}`);
   if (existsSync(join(out, 'model.onnx'))) return out;
   const files = trainByteBpe(merges);
   const tokenizer = new HfTokenizer({ tokenizer: files.tokenizer, config: files.tokenizerConfig });
@@ -70,5 +72,6 @@ export function ensureExportedModelDir(opts: { io?: ModelSpec['io']; merges?: nu
     rmSync(tmp, { recursive: true, force: true });
     if (!existsSync(join(out, 'model.onnx'))) throw e; // another process finished first: fine
   }
+  pruneStaleBuilds(dir, prefix, out);
   return out;
 }

@@ -10,7 +10,7 @@
  * next-token distribution depends on more than the last byte).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../../framework/util/atomic-write.ts';
 import { CORPUS_LINES, QUESTION_TEMPLATES, TOPICS } from './corpus.ts';
@@ -233,9 +233,37 @@ export function defaultModelCacheDir(): string {
  */
 export function ensureModel(spec: ModelSpec = BUNDLED_SPEC, dir = defaultModelCacheDir()): string {
   const tag = createHash('sha256').update(JSON.stringify(spec)).update(readFileSync(new URL(import.meta.url))).update(readFileSync(new URL('./corpus.ts', import.meta.url))).digest('hex').slice(0, 12);
-  const path = join(dir, `decoder-${spec.table}-${spec.seed}-${tag}.onnx`);
+  const prefix = `decoder-${spec.table}-${spec.seed}-`;
+  const path = join(dir, `${prefix}${tag}.onnx`);
   if (existsSync(path)) return path;
   mkdirSync(dir, { recursive: true });
   writeFileAtomicSync(path, buildDecoderOnnx(spec), 0o644);
+  pruneStaleBuilds(dir, prefix, path);
   return path;
+}
+
+/** Builds untouched this long are not in use by a process of another checkout (which would rebuild anyway). */
+const STALE_BUILD_MS = 3_600_000;
+
+/**
+ * After a build, remove the cache's older builds of the same kind (`prefix` + a 12-hex tag), left behind
+ * when the builder's sources changed, so the cache holds one build per kind instead of one per edit.
+ */
+export function pruneStaleBuilds(dir: string, prefix: string, keep: string): string[] {
+  if (!/^[\w-]+$/.test(prefix)) throw new Error(`pruneStaleBuilds: prefix '${prefix}' must be letters, digits, _ and -`);
+  // a build, or the temporary directory a crashed build left (`<name>.<pid>.tmp`)
+  const tagged = new RegExp(`^${prefix}[0-9a-f]{12}(\\.onnx|\\.\\d+\\.tmp)?$`);
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (p === keep || !tagged.test(name)) continue;
+    try {
+      if (Date.now() - statSync(p).mtimeMs < STALE_BUILD_MS) continue;
+      rmSync(p, { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // gone already (another process pruned it): nothing to do
+    }
+  }
+  return removed;
 }

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_SPEC, buildDecoderOnnx } from '../src/model-builder.ts';
+import { BUNDLED_SPEC, buildDecoderOnnx, ensureModel, pruneStaleBuilds } from '../src/model-builder.ts';
 import { logSoftmax } from '../src/sampler.ts';
 import { OnnxLm } from '../src/session.ts';
 
@@ -41,6 +41,34 @@ describe('bundled model', () => {
       const b1 = other.logits.subarray(other.logits.length - 258);
       expect(Math.max(...Array.from(a1, (x, i) => Math.abs(x - b1[i]!)))).toBeGreaterThan(0.05);
       await lm.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('model cache', () => {
+  it('a new build removes the same kind of stale build (old sources), keeps fresh ones and other kinds', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ti-cache-'));
+    try {
+      const old = new Date(Date.now() - 2 * 3_600_000);
+      const make = (name: string, age?: Date) => {
+        writeFileSync(join(dir, name), 'x');
+        if (age) utimesSync(join(dir, name), age, age);
+      };
+      make('decoder-bigram-1-000000000000.onnx', old); // an older build of this kind: removed
+      make('decoder-bigram-1-111111111111.onnx'); // another checkout's build, in use now: kept
+      make('decoder-bigram-2-222222222222.onnx', old); // another seed: another kind, kept
+      make('decoder-bigram-1-333333333333.onnx.1234.tmp', old); // not ours (atomic-write temp): kept
+      mkdirSync(join(dir, 'decoder-bigram-1-444444444444.onnx.99.tmp'));
+      mkdirSync(join(dir, 'decoder-bigram-1-555555555555.77.tmp')); // a crashed directory build, long ago: removed
+      utimesSync(join(dir, 'decoder-bigram-1-555555555555.77.tmp'), old, old);
+      const path = ensureModel({ ...BUNDLED_SPEC, layers: 1 }, dir);
+      expect(readdirSync(dir).sort()).toEqual(
+        [basename(path), 'decoder-bigram-1-111111111111.onnx', 'decoder-bigram-1-333333333333.onnx.1234.tmp', 'decoder-bigram-1-444444444444.onnx.99.tmp', 'decoder-bigram-2-222222222222.onnx'].sort(),
+      );
+      expect(pruneStaleBuilds(dir, 'decoder-bigram-1-', path)).toEqual([]);
+      expect(() => pruneStaleBuilds(dir, '.*', path)).toThrow(/prefix/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
