@@ -5,7 +5,8 @@ import type { EmitWeights } from '../consensus/weights/emit.ts';
 import type { Keypair } from '../wallet/keypair.ts';
 import type { StoredCommit } from './state.ts';
 
-export type WeightOutcome = 'set' | 'committed' | 'revealed' | 'rate_limited' | 'skipped' | 'error';
+/** `expired`: a commit's reveal window passed before it could be revealed (its weights never count). */
+export type WeightOutcome = 'set' | 'committed' | 'revealed' | 'rate_limited' | 'skipped' | 'expired' | 'error';
 type Timed = <T>(op: string, fn: () => Promise<T>) => Promise<T>;
 
 /** Mechanism 0 uses the plain calls, so chains without mechanisms see the v1 shapes. */
@@ -100,6 +101,7 @@ export async function revealDueCommits(args: {
     const status = revealStatus({ commitEpoch: chainCommit.commitEpoch, currentEpoch, revealPeriodEpochs: args.hyper.revealPeriodEpochs });
     if (status === 'expired') {
       args.log.warn({ hash: c.hash }, 'weight commit expired before it could be revealed');
+      outcomes.push('expired');
       changed = true;
       continue;
     }
@@ -112,6 +114,7 @@ export async function revealDueCommits(args: {
     if (c.hotkeys && c.uids.some((uid, i) => now[uid] !== c.hotkeys![i])) {
       // a committed uid changed hands: revealing would pay the newcomer for the previous miner's work
       args.log.warn({ hash: c.hash }, 'a committed uid was re-registered since the commit; reveal skipped');
+      outcomes.push('skipped');
       changed = true;
       continue;
     }

@@ -19,7 +19,7 @@ export function createValidatorMetrics(registry: Registry = new Registry()): Val
     minerScore: new Gauge({ name: 'subnet_validator_miner_score', help: 'Aggregated score per miner', labelNames: ['uid', 'hotkey'], registers: [registry] }),
     weightSets: new Counter({
       name: 'subnet_validator_weight_sets_total',
-      help: 'Weight submissions by result (set, committed, revealed, rate_limited, skipped, error)',
+      help: 'Weight submissions by result (set, committed, revealed, rate_limited, skipped, expired, error)',
       labelNames: ['result'],
       registers: [registry],
     }),

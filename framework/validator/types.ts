@@ -112,7 +112,7 @@ export interface ValidatorStateView {
   scoresByUid(): number[];
   pendingCount(): Promise<number>;
   /** Resolves when the next weight submission attempt (set, commit or reveal) finishes. */
-  nextWeightsAttempt(): Promise<'set' | 'committed' | 'revealed' | 'rate_limited' | 'skipped' | 'error'>;
+  nextWeightsAttempt(): Promise<'set' | 'committed' | 'revealed' | 'rate_limited' | 'skipped' | 'expired' | 'error'>;
 }
 
 export interface ValidatorHandle {

@@ -58,7 +58,8 @@ describe.skipIf(!available)('split validator (in-process coordinator + worker on
     process.env.SCALE_ROUNDS = '1000000';
     const commodity = (await import(HASH)).default as Commodity;
     const net = await netWithMiners('scale-cr', commodity, { commitRevealWeightsEnabled: true, tempo: 3, revealPeriodEpochs: 1, weightsSetRateLimit: 2 });
-    stops.push(net.drive(60));
+    let driving = net.drive(60);
+    stops.push(() => driving());
     const keys = scaleKeys(net.netuid, 0, net.validator.ss58Address);
     const opts = { leaseMs: 1500, roundIntervalMs: 50, logger: silent };
     const r = new Redis(redis.url);
@@ -71,6 +72,9 @@ describe.skipIf(!available)('split validator (in-process coordinator + worker on
       const first: WeightOutcome[] = [];
       while (!first.includes('committed') && first.length < 20) first.push(await attempt(a));
       expect(first).toContain('committed');
+      // the chain waits while A hands over to B: under load B's start-up could otherwise outlast the reveal
+      // window (one 4-block epoch at 60 ms a block), and the commit would expire rather than be revealed
+      driving();
       const vuid = (await net.chain.getUid(net.netuid, net.validator.ss58Address))!;
       expect(await net.chain.getWeights(net.netuid, vuid)).toEqual([]); // committed, not visible yet
       await a.stop();
@@ -80,6 +84,7 @@ describe.skipIf(!available)('split validator (in-process coordinator + worker on
       expect(commits).toHaveLength(1);
 
       b = await startCoordinator({ chain: net.chain, netuid: net.netuid, hotkey: net.validator, commodity, redisUrl: redis.url, options: opts });
+      driving = net.drive(60);
       const then: WeightOutcome[] = [];
       while (commitsLeft(await readMeta(r, keys)).includes(commits[0]!.hash) && then.length < 20) then.push(await attempt(b));
       console.log('coordinator A:', first, 'successor B:', then);

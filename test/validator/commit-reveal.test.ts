@@ -13,7 +13,7 @@ afterEach(async () => {
 
 const timed = <T>(_op: string, fn: () => Promise<T>) => fn();
 
-async function commitThenMaybeRecycle(recycle: boolean) {
+async function commitThenMaybeRecycle(recycle: boolean, opts: { lateByBlocks?: number } = {}) {
   net = await makeNet({ miners: 2, tag: recycle ? 'cr-recycle' : 'cr-plain', hyper: { commitRevealWeightsEnabled: true, tempo: 3, revealPeriodEpochs: 1 } });
   const { chain, netuid, validator } = net;
   const mg = await chain.getMetagraph(netuid);
@@ -37,6 +37,8 @@ async function commitThenMaybeRecycle(recycle: boolean) {
     const after = await chain.getMetagraph(netuid);
     expect(uids.some((u) => after.hotkeys[u] !== mg.hotkeys[u])).toBe(true);
   }
+  // a validator that was down through the whole reveal window (tempo 3: 4 blocks an epoch)
+  if (opts.lateByBlocks) await chain.produceBlocks(opts.lateByBlocks);
   const hyper = await chain.getHyperparameters(netuid);
   const outcomes: string[] = [];
   const logs: string[] = [];
@@ -65,10 +67,18 @@ describe('commit-reveal v2 helpers on LocalChain', () => {
 
   it('skips the reveal when a committed uid changed hands meanwhile', async () => {
     const r = await commitThenMaybeRecycle(true);
-    expect(r.outcomes).toEqual([]);
+    expect(r.outcomes).toEqual(['skipped']);
     expect(r.commits).toEqual([]);
     expect(r.weights).toEqual([]);
     expect(r.logs.join('')).toContain('reveal skipped');
     expect(r.logs.join('')).not.toContain('expired');
+  });
+
+  it('reports a commit whose reveal window passed as expired, and forgets it', async () => {
+    const r = await commitThenMaybeRecycle(false, { lateByBlocks: 12 });
+    expect(r.outcomes).toEqual(['expired']);
+    expect(r.commits).toEqual([]);
+    expect(r.weights).toEqual([]);
+    expect(r.logs.join('')).toContain('expired before it could be revealed');
   });
 });
