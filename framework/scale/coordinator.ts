@@ -400,6 +400,8 @@ class Coordinator {
         this.lastTrim = Date.now();
         const t = await this.store.trimScoredPending(Date.now() - (this.o.scoredRetentionMs ?? DEFAULT_SCORED_RETENTION_MS), (id) => this.pending.has(id));
         if (t.removed) this.log.debug(t, 'forgot old scored delayed-task ids');
+        const segments = await this.store.trimDispatched();
+        if (segments) this.log.debug({ segments }, 'dropped dispatched-seq bitmaps below the cursor');
       }
       await this.updateMetrics();
     });

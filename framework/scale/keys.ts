@@ -11,7 +11,8 @@ export interface ScaleKeys {
   readonly seq: string;
   readonly cursor: string;
   readonly results: string;
-  readonly dispatched: string;
+  /** Bitmap segments of dispatched seqs (`dispatchedSegment(floor(seq / DISPATCHED_SEGMENT_SEQS))`), trimmed below the cursor. */
+  dispatchedSegment(segment: number): string;
   readonly scores: string;
   readonly minerState: string;
   readonly counts: string;
@@ -33,7 +34,7 @@ export function scaleKeys(netuid: number, mechid: number, hotkey: string): Scale
     seq: `${prefix}seq`,
     cursor: `${prefix}cursor`,
     results: `${prefix}results`,
-    dispatched: `${prefix}dispatched`,
+    dispatchedSegment: (segment) => `${prefix}dispatched:${segment}`,
     scores: `${prefix}scores`,
     minerState: `${prefix}minerstate`,
     counts: `${prefix}counts`,

@@ -23,6 +23,9 @@ redis.call('DEL', KEYS[1])
 for i = 1, #m do redis.call('ZADD', KEYS[1], ARGV[1], m[i]) end
 return #m`;
 
+/** Seqs per dispatched-bitmap segment (2^20 bits = 128 KiB). */
+export const DISPATCHED_SEGMENT_SEQS = 1 << 20;
+
 /** Results applied per drain transaction. */
 const DRAIN_BATCH = 64;
 
@@ -81,13 +84,34 @@ export class ScaleStore {
     return Number((await this.redis.get(this.keys.step)) ?? 0);
   }
 
-  /** Marks that seq's job is in BullMQ: a seq with neither a job nor this bit was never sent to a miner. */
+  /**
+   * Marks that seq's job is in BullMQ: a seq with neither a job nor this bit was never sent to a miner.
+   * One bitmap per 2^20 seqs (128 KiB), so the ones below the cursor can be dropped (trimDispatched):
+   * a single bitmap would grow by a bit per task forever and refuse seqs past 2^32.
+   */
   async markDispatched(seq: number): Promise<void> {
-    await this.redis.setbit(this.keys.dispatched, seq, 1);
+    await this.redis.setbit(this.keys.dispatchedSegment(Math.floor(seq / DISPATCHED_SEGMENT_SEQS)), seq % DISPATCHED_SEGMENT_SEQS, 1);
   }
 
   async wasDispatched(seq: number): Promise<boolean> {
-    return (await this.redis.getbit(this.keys.dispatched, seq)) === 1;
+    return (await this.redis.getbit(this.keys.dispatchedSegment(Math.floor(seq / DISPATCHED_SEGMENT_SEQS)), seq % DISPATCHED_SEGMENT_SEQS)) === 1;
+  }
+
+  /**
+   * Drop the bitmap segments wholly below the head of the log (cursor + 1, the only seq ever asked
+   * about); the lowest live segment is kept in the counters hash. Returns the segments dropped.
+   */
+  async trimDispatched(): Promise<number> {
+    const head = (await this.cursor()) + 1;
+    const below = Math.floor(head / DISPATCHED_SEGMENT_SEQS);
+    const floor = Number((await this.redis.hget(this.keys.counters, 'dispatchedFloor')) ?? 0);
+    if (below <= floor) return 0;
+    for (let s = floor; s < below; s += 256) {
+      const batch = Array.from({ length: Math.min(256, below - s) }, (_, i) => this.keys.dispatchedSegment(s + i));
+      await this.redis.del(...batch);
+    }
+    await this.redis.hset(this.keys.counters, 'dispatchedFloor', String(below));
+    return below - floor;
   }
 
   /** Store a task's result; false when one is already stored (the job ran before: this run changes nothing). */

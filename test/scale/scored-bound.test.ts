@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BullPendingStore } from '../../framework/commodity/pending-bullmq.ts';
 import type { Commodity } from '../../framework/commodity/index.ts';
-import { scaleKeys, ScaleStore } from '../../framework/scale/index.ts';
+import { scaleKeys, ScaleStore, DISPATCHED_SEGMENT_SEQS } from '../../framework/scale/index.ts';
 import { requireRedisServer, TestRedis } from './redis.ts';
 
 const available = requireRedisServer('split validator: bounded scored-pending set');
@@ -71,5 +71,28 @@ describe.skipIf(!available)('the scored delayed-task set in Redis stays bounded'
     expect(await r.type(k.scoredPending)).toBe('zset');
     expect(await store.wasScoredPending('a')).toBe(true);
     expect(await store.upgradeScoredPending()).toBe(0);
+  });
+
+  it('dispatched-seq bitmaps: one segment per 2^20 seqs, those wholly below the cursor dropped, the head still answered', async () => {
+    const k = scaleKeys(9, 0, '5Validator');
+    const store = new ScaleStore(r, r, k);
+    const seqs = [1, DISPATCHED_SEGMENT_SEQS - 1, DISPATCHED_SEGMENT_SEQS, 2 * DISPATCHED_SEGMENT_SEQS + 5, 3 * DISPATCHED_SEGMENT_SEQS + 7];
+    for (const q of seqs) await store.markDispatched(q);
+    for (const q of seqs) expect(await store.wasDispatched(q)).toBe(true);
+    expect(await store.wasDispatched(2)).toBe(false);
+    // each segment is at most 128 KiB, whatever the seq (one bitmap would be 48 MiB at seq 3·2^20·8)
+    for (let s = 0; s < 4; s++) expect(await r.strlen(k.dispatchedSegment(s))).toBeLessThanOrEqual(DISPATCHED_SEGMENT_SEQS / 8);
+    expect(await store.trimDispatched()).toBe(0); // cursor 0: nothing is below the head
+    await r.set(k.cursor, String(2 * DISPATCHED_SEGMENT_SEQS + 4)); // head = 2·2^20 + 5, in segment 2
+    expect(await store.trimDispatched()).toBe(2);
+    const live = [];
+    for (let s = 0; s < 4; s++) live.push(await r.exists(k.dispatchedSegment(s)));
+    console.log('dispatched bitmap segments live after trimming at the head', 2 * DISPATCHED_SEGMENT_SEQS + 5, ':', live);
+    expect(live).toEqual([0, 0, 1, 1]);
+    expect(await store.wasDispatched(2 * DISPATCHED_SEGMENT_SEQS + 5)).toBe(true);
+    expect(await store.trimDispatched()).toBe(0); // idempotent
+    await r.set(k.cursor, String(4 * DISPATCHED_SEGMENT_SEQS));
+    expect(await store.trimDispatched()).toBe(2);
+    expect(await r.exists(k.dispatchedSegment(2), k.dispatchedSegment(3))).toBe(0);
   });
 });
