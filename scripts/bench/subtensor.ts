@@ -2,8 +2,9 @@
  * SubtensorChain against the real spec 185 runtime in chopsticks: chopsticks start-up, metagraph sync
  * of 192 neurons (time and RPC round trips) vs a per-uid storage read baseline, set_weights submit →
  * pool → inclusion, and adapter memory over a long block subscription
- * (SUBTENSOR_BENCH_BLOCKS, default 1 000: chopsticks builds 1–6 empty blocks/s on this shared machine, so
- * 10 000 blocks take 30–150 min; the default run reports the heap slope per 1 000 blocks instead).
+ * (SUBTENSOR_BENCH_BLOCKS, default 1 000: chopsticks builds 1–6 empty blocks/s on this shared machine,
+ * slowing as the chain grows, so 10 000 blocks take about an hour; the default run reports the heap slope
+ * per 1 000 blocks instead).
  */
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -72,8 +73,14 @@ export async function run(): Promise<void> {
   const spec: RuntimeSpec = process.env.SUBTENSOR_BENCH_SPEC === '218' ? 218 : 185;
   // chopsticks' own log, kept for the whole run: when it stops building blocks, it says why there
   const logFile = process.env.SUBTENSOR_BENCH_CHOPSTICKS_LOG ?? join(tmpdir(), `bench-chopsticks-${spec}-${process.pid}.log`);
-  const cs = await startChopsticks(spec, { logFile });
-  const out: string[] = [`chopsticks spec ${spec} start-up: ${cs.startupMs} ms (spawn → "RPC listening"); its log: ${logFile}`];
+  // chopsticks reads storage through one layer per block change, recursively: from genesis, the default V8
+  // stack overflows at block #5 612 on spec 185 (RangeError in storage-layer.js, "build block failed"), so a
+  // long run gets a bigger one (SUBTENSOR_BENCH_STACK_KB; default 4 000 KiB past 4 000 blocks, half of ulimit -s 8 MiB)
+  const stackSizeKb = Number(process.env.SUBTENSOR_BENCH_STACK_KB ?? (blocks > 4_000 ? 4_000 : 0)) || undefined;
+  const cs = await startChopsticks(spec, { logFile, stackSizeKb });
+  const out: string[] = [
+    `chopsticks spec ${spec} start-up: ${cs.startupMs} ms (spawn → "RPC listening"); its log: ${logFile}${stackSizeKb ? `; node --stack-size=${stackSizeKb}` : ''}`,
+  ];
   const chain = await SubtensorChain.connect(cs.url, { sudo: keypairFromUri('//Alice'), heartbeatMs: 0 });
   try {
     // SUBTENSOR_BENCH_PARTS=memory: only the long subscription (no subnet, no 192 registrations)
@@ -145,6 +152,7 @@ async function subscriptionMemory(chain: SubtensorChain, cs: Chopsticks, blocks:
   const t1 = Date.now();
   const samples: string[] = [];
   const heaps: number[] = [];
+  const sampledAt: number[] = [];
   // each batch is delivered (finality jumps 250 blocks: the adapter fills the gap) before the next is built,
   // so the heap is sampled over blocks the subscription has really handled
   let lagged = 0;
@@ -152,7 +160,8 @@ async function subscriptionMemory(chain: SubtensorChain, cs: Chopsticks, blocks:
   while (seen === 0 && Date.now() < settle) await new Promise((r) => setTimeout(r, 50));
   const seen0 = seen;
   let head = (await chain.getBlock()).number;
-  for (let done = 0; done < blocks; ) {
+  let done = 0;
+  while (done < blocks) {
     const k = Math.min(250, blocks - done);
     await cs.newBlock(k);
     // chopsticks answers dev_newBlock with the old head when the runtime fails to build: say so and stop
@@ -161,13 +170,14 @@ async function subscriptionMemory(chain: SubtensorChain, cs: Chopsticks, blocks:
       out.push(`  STOPPED: chopsticks built no block past #${now} (after ${done} subscribed blocks); dev_newBlock returns the old head`);
       break;
     }
+    done += now - head; // what was really built (a failing chopsticks may build fewer than asked)
     head = now;
-    done += k;
     const end = Date.now() + 120_000;
     while (seen < seen0 + done && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     if (seen < seen0 + done) lagged += 1;
     gc?.();
     heaps.push(process.memoryUsage().heapUsed);
+    sampledAt.push(done);
     samples.push(`${done}:${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)}`);
   }
   if (lagged > 0) out.push(`  WARNING: ${lagged} batches not fully delivered within 120 s`);
@@ -175,11 +185,11 @@ async function subscriptionMemory(chain: SubtensorChain, cs: Chopsticks, blocks:
   const after = process.memoryUsage();
   unsub();
   out.push(
-    `subscription over ${blocks} blocks (${seen - seen0} delivered, ${((Date.now() - t1) / 1000).toFixed(0)} s): heap ${(before.heapUsed / 2 ** 20).toFixed(1)} → ${(after.heapUsed / 2 ** 20).toFixed(1)} MiB, rss ${(before.rss / 2 ** 20).toFixed(0)} → ${(after.rss / 2 ** 20).toFixed(0)} MiB${gc ? '' : ' (no --expose-gc: heap includes garbage)'}`,
+    `subscription over ${done} built blocks of ${blocks} asked (${seen - seen0} delivered, ${((Date.now() - t1) / 1000).toFixed(0)} s): heap ${(before.heapUsed / 2 ** 20).toFixed(1)} → ${(after.heapUsed / 2 ** 20).toFixed(1)} MiB, rss ${(before.rss / 2 ** 20).toFixed(0)} → ${(after.rss / 2 ** 20).toFixed(0)} MiB${gc ? '' : ' (no --expose-gc: heap includes garbage)'}`,
   );
   out.push(`  heap MiB after n blocks: ${samples.join(' ')}`);
   if (heaps.length >= 2) {
-    const slope = ((heaps[heaps.length - 1]! - heaps[0]!) / 2 ** 20 / (blocks - Math.min(250, blocks))) * 1000;
+    const slope = ((heaps[heaps.length - 1]! - heaps[0]!) / 2 ** 20 / (sampledAt[sampledAt.length - 1]! - sampledAt[0]!)) * 1000;
     out.push(`  heap slope after the first 250 blocks: ${slope.toFixed(2)} MiB per 1 000 blocks (→ ${(slope * 10).toFixed(1)} MiB over 10 000)`);
   }
 }

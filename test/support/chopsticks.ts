@@ -89,6 +89,12 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Keep chopsticks' whole log in this file (appended) for the life of the process, e.g. for a long bench. */
   logFile?: string;
+  /**
+   * V8 stack for chopsticks, in KiB (node --stack-size; default V8's ~984). Chopsticks stacks a storage
+   * layer per block change and reads through them recursively, so a chain built from genesis overflows the
+   * default stack after a few thousand blocks; a long bench needs more. Keep it well under `ulimit -s`.
+   */
+  stackSizeKb?: number;
 }
 
 export async function startChopsticks(spec: RuntimeSpec, opts: StartOptions = {}): Promise<Chopsticks> {
@@ -100,7 +106,8 @@ export async function startChopsticks(spec: RuntimeSpec, opts: StartOptions = {}
   await writeFile(cfg, yml.replace(/^genesis:.*$/m, `genesis: ${JSON.stringify(join(SHARED_DATA, GENESIS[spec]))}`));
   const port = await freePort();
   const t0 = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [CHOPSTICKS_BIN, '-c', cfg, '--port', String(port)], {
+  const node = opts.stackSizeKb ? [`--stack-size=${opts.stackSizeKb}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...node, CHOPSTICKS_BIN, '-c', cfg, '--port', String(port)], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'info' },
