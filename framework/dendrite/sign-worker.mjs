@@ -13,10 +13,32 @@ const ready = import('@polkadot-labs/schnorrkel-wasm').then(
 );
 const encoder = new TextEncoder();
 const out = workerData.port;
+let broken = false;
+// schnorrkel-wasm panics on malformed keys and is left broken after a panic: check first, and on any
+// fault switch to wasm-crypto for the life of this worker
+async function signer(publicKey, secretKey) {
+  if (publicKey.length !== 32 || secretKey.length !== 64) throw new Error('sr25519 key pair must be a 32-byte public and a 64-byte secret key');
+  const fast = await ready;
+  if (!fast) return null;
+  if (fast === wasmCryptoSign) return fast;
+  const fallback = (await waitReady()) ? wasmCryptoSign : null;
+  return (pk, sk, msg) => {
+    if (!broken) {
+      try {
+        return fast(pk, sk, msg);
+      } catch (e) {
+        broken = true;
+        if (!fallback) throw e;
+      }
+    }
+    if (!fallback) throw new Error('sr25519 WASM backend failed to initialise');
+    return fallback(pk, sk, msg);
+  };
+}
 
 parentPort.on('message', async ({ id, publicKey, secretKey, messages, claim, flush }) => {
   try {
-    const sr25519Sign = await ready;
+    const sr25519Sign = await signer(publicKey, secretKey);
     if (!sr25519Sign) throw new Error('sr25519 WASM backend failed to initialise');
     const n = messages.length;
     let sigs = [];

@@ -160,7 +160,24 @@ export function keypairFromPrivateKey(privateKey: Uint8Array | string): Keypair 
 export function sign(pair: Keypair, message: Uint8Array | string): Uint8Array {
   const msg = typeof message === 'string' ? stringToU8a(message) : message;
   if (pair.scheme === 'ed25519') return ed25519SignNative(msg, pair.secretKey);
-  return fastSr25519Sign ? fastSr25519Sign(pair.publicKey, pair.secretKey, msg) : sr25519Sign(pair.publicKey, pair.secretKey, msg);
+  // checked here: schnorrkel-wasm panics on malformed keys, and a WASM module that panicked is left broken
+  // (later valid calls trap with "memory access out of bounds"), so it must never see them
+  if (pair.publicKey.length !== 32 || pair.secretKey.length !== 64) {
+    throw new Error(`sr25519 key pair must be a 32-byte public and a 64-byte secret key, got ${pair.publicKey.length} and ${pair.secretKey.length}`);
+  }
+  if (fastSr25519Sign) {
+    try {
+      return fastSr25519Sign(pair.publicKey, pair.secretKey, msg);
+    } catch {
+      fastSr25519Sign = null; // a panic or trap: the module may be corrupt from here on; wasm-crypto signs instead
+    }
+  }
+  return sr25519Sign(pair.publicKey, pair.secretKey, msg);
+}
+
+/** Whether sr25519 signing currently goes through schnorrkel-wasm (false before cryptoReady or after a fault). */
+export function fastSr25519Signing(): boolean {
+  return fastSr25519Sign !== null;
 }
 
 const BYTES_OPEN = stringToU8a('<Bytes>');

@@ -428,6 +428,10 @@ describe('forward', () => {
       expect(verify('a.b.c', sigs[0], alice.publicKey)).toBe(true);
       expect(verify('d.e.f', sigs[1], alice.publicKey)).toBe(true);
       expect(verify('d.e.f', sigs[0], alice.publicKey)).toBe(false);
+      // a malformed key never reaches the fast signer (it would panic and break the worker's WASM module)
+      await expect(signer.sign({ ...alice, secretKey: new Uint8Array(10) }, ['x'])).rejects.toThrow(/64-byte secret key/);
+      const again = await signer.sign(alice, ['g.h.i']);
+      expect(verify('g.h.i', again[0], alice.publicKey)).toBe(true);
     } finally {
       await signer.close();
     }
