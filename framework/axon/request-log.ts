@@ -13,7 +13,7 @@ export function shortHotkey(hotkey: string): string {
 function logRequest(log: Logger, r: { hotkey: string; callerClass: string; route: string; status: number; seconds: number; protocol: MetricProtocol }): void {
   const caller = r.hotkey === '' ? 'unverified' : shortHotkey(r.hotkey);
   const ms = Math.round(r.seconds * 10_000) / 10;
-  log.debug({ caller, callerClass: r.callerClass, route: r.route, status: r.status, ms, protocol: r.protocol }, `${r.protocol} ${r.route} ${r.status} ${ms} ms from ${caller}`);
+  log.debug({ callerHotkey: caller, callerClass: r.callerClass, route: r.route, status: r.status, ms, protocol: r.protocol }, `${r.protocol} ${r.route} ${r.status} ${ms} ms from ${caller}`);
 }
 
 /** What both wires' exchanges know when they answer. */

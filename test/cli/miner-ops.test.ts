@@ -53,6 +53,6 @@ describe('subnet miner: metrics flags and request logs (real process, real socke
     });
     console.log(`miner debug line: ${JSON.stringify(lines[0])}`);
     expect(lines[0]).toMatchObject({ level: 20, role: 'miner', callerClass: 'registered', protocol: 'btauth', status: r.statusCode });
-    expect(String(lines[0]!.caller)).toBe(`${validator.ss58Address.slice(0, 8)}…${validator.ss58Address.slice(-4)}`);
+    expect(String(lines[0]!.callerHotkey)).toBe(`${validator.ss58Address.slice(0, 8)}…${validator.ss58Address.slice(-4)}`);
   }, 180_000);
 });
