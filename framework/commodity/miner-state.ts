@@ -42,6 +42,26 @@ export class MinerStateStore<S> implements MinerStateAccess<S> {
     return this.map.has(hotkey);
   }
 
+  /**
+   * A view for scorers whose writes for hotkeys `isCurrent` rejects are dropped: a scorer still running
+   * when a resync removed a hotkey must not bring its state back after syncHotkeys dropped it.
+   */
+  guarded(isCurrent: (hotkey: string) => boolean): MinerStateAccess<S> {
+    return {
+      get: (hk) => this.get(hk),
+      set: (hk, v) => {
+        if (isCurrent(hk)) this.set(hk, v);
+      },
+      update: (hk, fn) => {
+        const next = fn(this.get(hk));
+        if (isCurrent(hk)) this.set(hk, next);
+        return next;
+      },
+      has: (hk) => this.has(hk),
+      hotkeys: () => this.hotkeys(),
+    };
+  }
+
   hotkeys(): string[] {
     return [...this.map.keys()];
   }

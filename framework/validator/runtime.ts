@@ -6,7 +6,7 @@ import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { watchForStalls, type StallWatch } from '../chain/stall-watch.ts';
 import { type BlockInfo, type Chain, type Metagraph, type SubnetHyperparameters } from '../chain/types.ts';
 import { RetryLater, type Commodity, type MinerAnswer, type Rewards, type ScoredTask, type TaskSpec } from '../commodity/define.ts';
-import { MinerStateStore } from '../commodity/miner-state.ts';
+import { MinerStateStore, type MinerStateAccess } from '../commodity/miner-state.ts';
 import { FilePendingStore, type PendingStore, type PendingTask, type ResolveAt } from '../commodity/pending.ts';
 import { SeededRng } from '../commodity/rng.ts';
 import { isServing, sampleMiners } from '../commodity/sampler.ts';
@@ -53,6 +53,9 @@ class ValidatorRuntime {
   private readonly metrics: ValidatorMetrics;
   private readonly writer: StateWriter;
   private readonly minerState: MinerStateStore<unknown>;
+  /** What scorers see: writes for hotkeys that left since the last resync are dropped. */
+  private readonly scorerState: MinerStateAccess<unknown>;
+  private currentHotkeys: { of: readonly string[]; set: ReadonlySet<string> } | null = null;
   private readonly scores = new Map<string, number>();
   private readonly hotkey: StartValidatorParams<Commodity>['hotkey'];
   private readonly statePath: string;
@@ -112,6 +115,7 @@ class ValidatorRuntime {
     this.metrics = createValidatorMetrics(o.metricsRegistry);
     this.writer = new StateWriter(join(this.statePath, 'validator.json'));
     this.minerState = new MinerStateStore(this.commodity.minerState);
+    this.scorerState = this.minerState.guarded((hk) => this.isCurrentHotkey(hk));
   }
 
   // ---------- startup ----------
@@ -377,7 +381,7 @@ class ValidatorRuntime {
       rng,
       validatorHotkey: this.hotkey.ss58Address,
       now: Date.now(),
-      state: this.minerState,
+      state: this.scorerState,
       sample: (k, filter) => sampleMiners(metagraph, { k: k ?? this.commodity.sampleSize, rng: rng.fork('sample'), exclude, filter }),
     });
     const tasks = generated === null ? [] : Array.isArray(generated) ? generated : [generated];
@@ -467,7 +471,7 @@ class ValidatorRuntime {
   private async scoreTask(task: ScoredTask<unknown>, answers: MinerAnswer<Req, Res>[], pending: PendingTask | null): Promise<Rewards | null> {
     let outcome: Rewards | RetryLater;
     try {
-      outcome = await this.commodity.score({ task, answers, block: this.block, now: Date.now(), metagraph: this.metagraph, state: this.minerState });
+      outcome = await this.commodity.score({ task, answers, block: this.block, now: Date.now(), metagraph: this.metagraph, state: this.scorerState });
     } catch (e) {
       // a scorer failure is the validator's problem: no miner is penalized
       this.metrics.scoringErrors.inc();
@@ -520,6 +524,12 @@ class ValidatorRuntime {
       const task: ScoredTask<unknown> = { id: p.id, round: p.round, createdBlock: p.createdBlock, createdAt: p.createdAt, data: data.data, resolveAt: p.resolveAt, attempts: p.attempts };
       await this.scoreTask(task, answers, p);
     }
+  }
+
+  private isCurrentHotkey(hotkey: string): boolean {
+    const hks = this.metagraph.hotkeys;
+    if (this.currentHotkeys?.of !== hks) this.currentHotkeys = { of: hks, set: new Set(hks) };
+    return this.currentHotkeys.set.has(hotkey);
   }
 
   private applyRewards(rewards: Rewards): void {

@@ -107,7 +107,7 @@ describe('/metrics exposure (real sockets on 127.0.0.1)', () => {
     console.log(`debug request lines: ${requests.map((l) => l.msg).join(' | ')}`);
     expect(requests).toHaveLength(2);
     const short = `${net.validator.ss58Address.slice(0, 8)}…${net.validator.ss58Address.slice(-4)}`;
-    expect(requests[0]).toMatchObject({ caller: short, callerClass: 'registered', status: 200, protocol: 'btauth', role: 'miner' });
+    expect(requests[0]).toMatchObject({ callerHotkey: short, callerClass: 'registered', status: 200, protocol: 'btauth', role: 'miner' });
     expect(typeof requests[0]!.ms).toBe('number');
     expect(requests[1]).toMatchObject({ callerClass: 'unknown', status: 403, protocol: 'btauth' });
     expect(lines().some((l) => l.msg === 'metrics on /metrics' && l.port === m.metricsPort)).toBe(true);
