@@ -90,11 +90,16 @@ export class ScaleStore {
    * a single bitmap would grow by a bit per task forever and refuse seqs past 2^32.
    */
   async markDispatched(seq: number): Promise<void> {
-    await this.redis.setbit(this.keys.dispatchedSegment(Math.floor(seq / DISPATCHED_SEGMENT_SEQS)), seq % DISPATCHED_SEGMENT_SEQS, 1);
+    await this.redis.setbit(...this.dispatchedBit(seq), 1);
   }
 
   async wasDispatched(seq: number): Promise<boolean> {
-    return (await this.redis.getbit(this.keys.dispatchedSegment(Math.floor(seq / DISPATCHED_SEGMENT_SEQS)), seq % DISPATCHED_SEGMENT_SEQS)) === 1;
+    return (await this.redis.getbit(...this.dispatchedBit(seq))) === 1;
+  }
+
+  /** The bitmap segment key and bit offset of a seq. */
+  private dispatchedBit(seq: number): [string, number] {
+    return [this.keys.dispatchedSegment(Math.floor(seq / DISPATCHED_SEGMENT_SEQS)), seq % DISPATCHED_SEGMENT_SEQS];
   }
 
   /**

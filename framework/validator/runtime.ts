@@ -55,7 +55,8 @@ class ValidatorRuntime {
   private readonly minerState: MinerStateStore<unknown>;
   /** What scorers see: writes for hotkeys that left since the last resync are dropped. */
   private readonly scorerState: MinerStateAccess<unknown>;
-  private currentHotkeys: { of: readonly string[]; set: ReadonlySet<string> } | null = null;
+  /** The metagraph's hotkeys as a set, replaced with the metagraph at each resync. */
+  private currentHotkeys: ReadonlySet<string> = new Set();
   private readonly scores = new Map<string, number>();
   private readonly hotkey: StartValidatorParams<Commodity>['hotkey'];
   private readonly statePath: string;
@@ -279,6 +280,7 @@ class ValidatorRuntime {
     }
     this.metrics.minerScore.reset();
     this.metagraph = mg;
+    this.currentHotkeys = current;
     this.hyper = hyper;
     this.state.hotkeys = [...mg.hotkeys];
     const idx = mg.hotkeys.indexOf(this.hotkey.ss58Address);
@@ -527,9 +529,7 @@ class ValidatorRuntime {
   }
 
   private isCurrentHotkey(hotkey: string): boolean {
-    const hks = this.metagraph.hotkeys;
-    if (this.currentHotkeys?.of !== hks) this.currentHotkeys = { of: hks, set: new Set(hks) };
-    return this.currentHotkeys.set.has(hotkey);
+    return this.currentHotkeys.has(hotkey);
   }
 
   private applyRewards(rewards: Rewards): void {
